@@ -1,0 +1,67 @@
+"""bilstm_attention: Bahdanau and Luong attention for Keras 3, and a BiLSTM-attention
+sentiment classifier for English and Korean reviews.
+
+Quick start::
+
+    import keras
+    from bilstm_attention import BahdanauAttention
+
+    tokens = keras.Input(shape=(None,), dtype="int32")
+    x = keras.layers.Embedding(10_000, 128, mask_zero=True)(tokens)
+    seq, fh, fc, bh, bc = keras.layers.Bidirectional(
+        keras.layers.LSTM(64, return_sequences=True, return_state=True))(x)
+    query = keras.layers.Concatenate()([fh, bh])
+    context, weights = BahdanauAttention(64)(seq, query)  # padding gets weight 0
+    probability = keras.layers.Dense(1, activation="sigmoid")(context)
+    model = keras.Model(tokens, probability)
+
+Public names are imported lazily, so that ``import bilstm_attention`` (and the command
+line's data commands) do not pay for importing TensorFlow until a layer or model is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from bilstm_attention.version import __version__
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "BahdanauAttention": "bilstm_attention.layers",
+    "LuongAttention": "bilstm_attention.layers",
+    "ClassifierConfig": "bilstm_attention.model",
+    "build_classifier": "bilstm_attention.model",
+    "TrainConfig": "bilstm_attention.training",
+    "train": "bilstm_attention.training",
+    "load_model": "bilstm_attention.inference",
+    "SentimentModel": "bilstm_attention.inference",
+    "load_dataset": "bilstm_attention.data",
+    "list_datasets": "bilstm_attention.data",
+    "get_tokenizer": "bilstm_attention.tokenizers",
+    "BilstmAttentionError": "bilstm_attention.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from bilstm_attention.data import list_datasets, load_dataset
+    from bilstm_attention.errors import BilstmAttentionError
+    from bilstm_attention.inference import SentimentModel, load_model
+    from bilstm_attention.layers import BahdanauAttention, LuongAttention
+    from bilstm_attention.model import ClassifierConfig, build_classifier
+    from bilstm_attention.tokenizers import get_tokenizer
+    from bilstm_attention.training import TrainConfig, train
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'bilstm_attention' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,225 @@
+"""Benchmarks: train a dataset's recipes side by side and report accuracy and speed.
+
+One benchmark run trains every requested recipe (``seed``: the tutorial's configuration,
+``tuned``: this package's) on the same data and machine, then measures each trained model's
+test accuracy/F1, epoch time, training and inference throughput, single-review latency,
+tokenization time and peak memory. Results go to a JSON file per recipe and a Markdown row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import shlex
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bilstm_attention.fileio import write_json
+from bilstm_attention.version import __version__
+
+#: Fields every benchmark report has (tests check them).
+REPORT_FIELDS: tuple[str, ...] = (
+    "dataset", "recipe", "data", "test_accuracy", "test_f1", "epochs_run", "epoch_seconds",
+    "seconds_per_epoch", "train_reviews_per_second", "inference_reviews_per_second",
+    "inference_batch_size", "latency_ms_median", "peak_rss_mb", "tokenize_seconds",
+    "counts", "config", "machine", "versions", "seed", "command", "finished_at",
+)
+
+
+def machine_description() -> dict[str, Any]:
+    """CPU model, logical cores, memory and OS of this machine."""
+    import psutil
+
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "logical_cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "platform": platform.platform(),
+        "gpu": _gpu_names(),
+    }
+
+
+def _gpu_names() -> list[str]:
+    import tensorflow as tf
+
+    return [device.name for device in tf.config.list_physical_devices("GPU")]
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the libraries that shape the results."""
+    import importlib.metadata as metadata
+
+    found = {"python": platform.python_version(), "bilstm-attention": __version__}
+    for package in ("tensorflow", "keras", "numpy", "kiwipiepy", "konlpy"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+class PeakMemory:
+    """Samples this process's resident memory in a background thread; ``peak_mb`` is the
+    largest value seen between ``__enter__`` and ``__exit__`` (so recipes run one after
+    another in one process each get their own peak)."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        import psutil
+
+        process = psutil.Process()
+        while True:
+            self.peak_mb = max(self.peak_mb, process.memory_info().rss / 2**20)
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def measure_inference(model: Any, texts: list[str], ids: list[Any], *, batch_size: int = 256,
+                      latency_samples: int = 50) -> dict[str, float]:
+    """Batch throughput (token ids -> probabilities, and raw text -> probabilities) and the
+    median latency of classifying one raw review."""
+    from bilstm_attention.prediction import predict_probabilities
+
+    predict_probabilities(model.model, ids[:batch_size], batch_size=batch_size, pad_to=model.pad_to)  # warm up
+    started = time.perf_counter()
+    predict_probabilities(model.model, ids, batch_size=batch_size, pad_to=model.pad_to)
+    model_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    model.predict(texts, batch_size=batch_size)
+    end_to_end_seconds = time.perf_counter() - started
+    latencies = []
+    for text in texts[:latency_samples]:
+        started = time.perf_counter()
+        model.predict([text])
+        latencies.append((time.perf_counter() - started) * 1000)
+    return {
+        "inference_reviews_per_second": len(ids) / model_seconds,
+        "inference_end_to_end_reviews_per_second": len(texts) / end_to_end_seconds,
+        "latency_ms_median": statistics.median(latencies),
+    }
+
+
+def run_recipe(dataset: str, recipe: str, *, data_dir: str | None = None, path: str | None = None,
+               limit: int | None = None, epochs: int | None = None, seed: int | None = None,
+               work_dir: str | Path | None = None, verbose: int | None = None) -> dict[str, Any]:
+    """Train ``recipe`` on ``dataset`` and measure it; returns the report (see :data:`REPORT_FIELDS`).
+
+    The tokenization cache is private to the run, so tokenization time is always measured.
+    """
+    from bilstm_attention.data import load_dataset
+    from bilstm_attention.inference import load_model
+    from bilstm_attention.recipes import recipe_config
+    from bilstm_attention.training import train
+
+    config = recipe_config(dataset, recipe)
+    overrides: dict[str, Any] = {"data_dir": data_dir, "path": path, "limit": limit, "epochs": epochs, "seed": seed}
+    config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    with tempfile.TemporaryDirectory(prefix="bilstm-attention-bench-") as scratch, PeakMemory() as memory:
+        scratch_path = Path(work_dir or scratch)
+        config = dataclasses.replace(config, cache_dir=str(scratch_path / "cache"), tensorboard=False)
+        run_dir = scratch_path / f"{dataset}-{recipe}"
+        result = train(config, run_dir, verbose=verbose)
+        model = load_model(run_dir)
+        splits = load_dataset(dataset, data_dir=data_dir, path=path, limit=limit, progress=False)
+        test_texts = list(splits.test.texts)
+        test_ids = model.encode(test_texts)
+        inference = measure_inference(model, test_texts, test_ids, batch_size=config.batch_size)
+
+    epoch_seconds = result.timings["epoch_seconds"]
+    seconds_per_epoch = statistics.mean(epoch_seconds)
+    report: dict[str, Any] = {
+        "dataset": dataset,
+        "recipe": recipe,
+        "data": _data_description(splits, limit, path),
+        "test_accuracy": result.test_metrics["accuracy"],
+        "test_f1": result.test_metrics["f1"],
+        "test_metrics": result.test_metrics,
+        "epochs_run": len(epoch_seconds),
+        "epoch_seconds": epoch_seconds,
+        "seconds_per_epoch": seconds_per_epoch,
+        "train_reviews_per_second": result.counts["train"] / seconds_per_epoch,
+        "inference_batch_size": config.batch_size,
+        **inference,
+        "peak_rss_mb": memory.peak_mb,
+        "tokenize_seconds": result.timings["tokenize_seconds"],
+        "load_seconds": result.timings["load_seconds"],
+        "counts": result.counts,
+        "config": config.to_dict(),
+        "machine": machine_description(),
+        "versions": versions(),
+        "seed": config.seed,
+        "command": "bilstm-attention " + shlex.join(sys.argv[1:]) if sys.argv and "bilstm" in sys.argv[0] else shlex.join(sys.argv),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    return report
+
+
+def _data_description(splits: Any, limit: int | None, path: str | None) -> str:
+    counts = f"{len(splits.train.texts)} train / {len(splits.validation.texts)} validation / {len(splits.test.texts)} test"
+    notes = []
+    if path:
+        notes.append(f"file {Path(path).name}")
+    if limit:
+        notes.append(f"limit {limit}")
+    return counts + (f" ({', '.join(notes)})" if notes else "")
+
+
+def markdown_row(report: dict[str, Any]) -> str:
+    """One row of the RESULTS.md table."""
+    return (
+        f"| {report['dataset']} | {report['recipe']} | {100 * report['test_accuracy']:.2f} | "
+        f"{100 * report['test_f1']:.2f} | {report['epochs_run']} | {report['seconds_per_epoch']:.0f} | "
+        f"{report['train_reviews_per_second']:.0f} | {report['inference_reviews_per_second']:.0f} | "
+        f"{report['latency_ms_median']:.0f} | {report['peak_rss_mb']:.0f} | {report['tokenize_seconds']:.0f} | "
+        f"{report['data']} |"
+    )
+
+
+MARKDOWN_HEADER = (
+    "| dataset | recipe | test acc % | F1 % | epochs | s/epoch | train rev/s | infer rev/s | "
+    "latency ms | peak RSS MB | tokenize s | data |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def report_path(output_dir: str | Path, dataset: str, recipe: str, limit: int | None) -> Path:
+    """``<output_dir>/<dataset>-<recipe>[-limit<N>].json``."""
+    suffix = f"-limit{limit}" if limit else ""
+    return Path(output_dir) / f"{dataset}-{recipe}{suffix}.json"
+
+
+def save_report(report: dict[str, Any], output_dir: str | Path, *, limit: int | None = None) -> Path:
+    """Write the report as JSON (atomically) and return its path."""
+    path = report_path(output_dir, report["dataset"], report["recipe"], limit)
+    write_json(path, report)
+    return path

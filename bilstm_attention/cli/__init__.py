@@ -1,0 +1,53 @@
+"""The ``bilstm-attention`` command line.
+
+Each command group lives in its own module exposing ``add_parser(subparsers)``; handlers
+import TensorFlow only when they need it, so ``--help`` and ``datasets list`` start fast.
+Errors this package raises for bad input print as ``error: <message>`` with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from bilstm_attention.version import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every command registered."""
+    from bilstm_attention.cli import benchmark_cmd, datasets_cmd, model_cmds, train_cmd
+
+    parser = argparse.ArgumentParser(
+        prog="bilstm-attention",
+        description="BiLSTM-attention sentiment classifiers for English and Korean reviews.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    train_cmd.add_parser(subparsers)
+    model_cmds.add_parser(subparsers)
+    benchmark_cmd.add_parser(subparsers)
+    datasets_cmd.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from bilstm_attention.errors import BilstmAttentionError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except BilstmAttentionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

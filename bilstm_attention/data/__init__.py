@@ -1,0 +1,60 @@
+"""Datasets: the registry (``datasets.yaml``), loading, users' own files, the encoded-array
+cache and verification.
+
+This package never imports TensorFlow or Keras (``bilstm-attention datasets list`` stays
+fast); tokenizers are imported only by :func:`encode_dataset`.
+"""
+
+from __future__ import annotations
+
+from bilstm_attention.data.cache import EncodedSplit, EncodedSplits, encode_dataset
+from bilstm_attention.data.loading import load_dataset, load_unlabeled
+from bilstm_attention.data.registry import (
+    Checksum,
+    DatasetSpec,
+    FileSpec,
+    FormatSpec,
+    LabelRule,
+    RecipeSpec,
+    Registry,
+    SplitSpec,
+    default_tokenizer,
+    get_spec,
+    list_datasets,
+    load_registry,
+)
+from bilstm_attention.data.sources import default_cache_dir, safe_extract
+from bilstm_attention.data.splits import DatasetSplits, LoadReport, SourceFile, TextSplit
+from bilstm_attention.data.user_file import load_file, parse_label_map
+from bilstm_attention.data.verify import FileCheck, VerificationReport, verify_dataset
+
+__all__ = [
+    "Checksum",
+    "DatasetSpec",
+    "DatasetSplits",
+    "EncodedSplit",
+    "EncodedSplits",
+    "FileCheck",
+    "FileSpec",
+    "FormatSpec",
+    "LabelRule",
+    "LoadReport",
+    "RecipeSpec",
+    "Registry",
+    "SourceFile",
+    "SplitSpec",
+    "TextSplit",
+    "VerificationReport",
+    "default_cache_dir",
+    "default_tokenizer",
+    "encode_dataset",
+    "get_spec",
+    "list_datasets",
+    "load_dataset",
+    "load_file",
+    "load_registry",
+    "load_unlabeled",
+    "parse_label_map",
+    "safe_extract",
+    "verify_dataset",
+]

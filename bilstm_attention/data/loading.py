@@ -1,0 +1,622 @@
+"""``load_dataset``: registry entry -> files -> checks -> train / validation / test.
+
+Checks on the files (see ``datasets.yaml``):
+
+* a file whose checksum matches upstream is read with format checks (every row);
+* a registry file whose checksum differs is accepted only if the structure checks pass
+  (rows per file, per-class counts, raw label counts, expected archive members), with a
+  :class:`~bilstm_attention.errors.DataWarning` naming the file and both digests; otherwise
+  :class:`~bilstm_attention.errors.ChecksumError`;
+* a file given explicitly (``path=``) is "a file in the upstream format": format checks only,
+  and a warning when it is not byte-identical to upstream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bilstm_attention.data.digests import check_file, file_digest
+from bilstm_attention.data.readers import READER_VERSION, ImdbRead, Records, read_imdb, read_registry_table
+from bilstm_attention.data.registry import DatasetSpec, FileSpec, get_spec
+from bilstm_attention.data.sources import (
+    default_cache_dir,
+    ensure_file,
+    find_extracted_dir,
+    find_file,
+)
+from bilstm_attention.data.splits import (
+    DatasetSplits,
+    LoadReport,
+    SourceFile,
+    TextSplit,
+    balanced_subset,
+    count_by_class,
+    limit_sizes,
+    stratified_holdout,
+    take,
+)
+from bilstm_attention.data.structure import describe_counts, observed_counts, structure_problems
+from bilstm_attention.errors import (
+    BilstmAttentionError,
+    ChecksumError,
+    ConfigError,
+    DataError,
+    DatasetNotFoundError,
+    DataWarning,
+)
+
+SOURCES = ("auto", "files", "tfds")
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def _check_fraction(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ConfigError(f"{name} must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _check_seed(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _check_limit(value: Any, num_classes: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < num_classes:
+        raise ConfigError(f"limit must be an integer >= {num_classes} (one review per class), got {value!r}")
+    return int(value)
+
+
+# ------------------------------------------------------------------------- resolution
+
+
+@dataclass
+class ResolvedFiles:
+    """Where each file role of a dataset was found."""
+
+    paths: dict[str, Path]
+    explicit: bool
+
+
+def resolve_files(spec: DatasetSpec, data_dir=None, path=None, *, download: bool = True,
+                  progress: bool = True) -> ResolvedFiles:
+    """Find (or download) every file of ``spec``; ``path`` overrides the search."""
+    if path is not None:
+        return ResolvedFiles(_explicit_paths(spec, path), True)
+    paths: dict[str, Path] = {}
+    for file in spec.files:
+        if spec.format.type == "imdb_archive":
+            found, _ = find_file(spec, file, data_dir)
+            if found is None:
+                found = find_extracted_dir(spec, file, data_dir)
+            paths[file.role] = found or ensure_file(spec, file, data_dir, download_missing=download, progress=progress)
+        else:
+            paths[file.role] = ensure_file(spec, file, data_dir, download_missing=download, progress=progress)
+    return ResolvedFiles(paths, False)
+
+
+def _explicit_paths(spec: DatasetSpec, path: Any) -> dict[str, Path]:
+    roles = [f.role for f in spec.files]
+    if isinstance(path, Mapping):
+        unknown = sorted(set(map(str, path)) - set(roles))
+        missing = sorted(set(roles) - set(map(str, path)))
+        if unknown or missing:
+            raise ConfigError(f"path for {spec.name} must map exactly the roles {', '.join(roles)}; "
+                              f"got {', '.join(map(str, path)) or 'nothing'}")
+        out = {str(role): Path(p).expanduser() for role, p in path.items()}
+    else:
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise DatasetNotFoundError(f"path {p} does not exist (dataset {spec.name!r})")
+        if spec.format.type == "imdb_archive":
+            file = spec.files[0]
+            if p.is_dir() and not (p / "train").is_dir():
+                for candidate in (p / file.filename, p / (file.extracted_dir or "")):
+                    if candidate.exists() and candidate != p:
+                        p = candidate
+                        break
+                else:
+                    raise DatasetNotFoundError(
+                        f"{p} is neither {file.filename} nor an extracted {file.extracted_dir}/ folder "
+                        f"(with train/ and test/), and contains neither"
+                    )
+            return {file.role: p}
+        if p.is_dir():
+            out = {f.role: p / f.filename for f in spec.files}
+        elif len(spec.files) == 1:
+            out = {spec.files[0].role: p}
+        else:
+            names = " and ".join(f.filename for f in spec.files)
+            raise ConfigError(
+                f"{spec.name} has {len(spec.files)} files ({', '.join(roles)}); pass a folder holding {names}, "
+                f"or a mapping {{{', '.join(repr(r) + ': ...' for r in roles)}}}"
+            )
+    for role, p in out.items():
+        if not p.is_file():
+            raise DatasetNotFoundError(f"{p} does not exist ({spec.name} file {role!r})")
+    return out
+
+
+# --------------------------------------------------------------------- verified files memo
+
+
+def _verified_memo_path() -> Path:
+    return default_cache_dir() / "verified-files.json"
+
+
+def _read_verified() -> dict[str, Any]:
+    try:
+        data = json.loads(_verified_memo_path().read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _remember_verified(spec: DatasetSpec, file: FileSpec, algorithm: str, digest: str) -> None:
+    """Remember that a non-upstream file passed the full structure checks (so that a later
+    ``limit`` load may read only part of it)."""
+    from bilstm_attention.fileio import write_json
+
+    data = _read_verified()
+    data[f"{algorithm}:{digest}"] = {"dataset": spec.name, "file": file.filename,
+                                      "entry": spec.content_hash, "verified": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    try:
+        write_json(_verified_memo_path(), data)
+    except OSError:
+        pass  # an unwritable cache only costs a re-check next time
+
+
+def _is_verified(spec: DatasetSpec, algorithm: str, digest: str) -> bool:
+    entry = _read_verified().get(f"{algorithm}:{digest}")
+    return isinstance(entry, dict) and entry.get("entry") == spec.content_hash
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+@dataclass
+class RawData:
+    """What was read from the files, before any split."""
+
+    parts: dict[str, Records]
+    unlabeled: list[str] | None
+    source_files: list[SourceFile]
+    observed: dict[str, Any]
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    complete: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+def _digest_of(path: Path, file: FileSpec) -> SourceFile:
+    if path.is_dir():
+        return SourceFile(file.role, path, "content-sha256", "", None, None, None)
+    size = path.stat().st_size
+    if file.checksum is None:
+        return SourceFile(file.role, path, "sha256", file_digest(path), None, None, size)
+    matches, actual = check_file(path, file.checksum)
+    return SourceFile(file.role, path, file.checksum.algorithm, actual, file.checksum.value, matches, size)
+
+
+def _imdb_selection(spec: DatasetSpec, limit: int, seed: int) -> dict[tuple[str, str], set[int]] | None:
+    """The review ids ``limit`` will take, from the registry's counts (ids 0..n-1 per folder),
+    so that only those members are read."""
+    classes = spec.structure.get("classes", {})
+    rule = spec.label_rule
+    folder_of = {name: raws[0] for name, raws in rule.classes.items()}
+    select: dict[tuple[str, str], set[int]] = {}
+    test_fraction = spec.limit_test_fraction
+    for part, n in zip(("train", "test"), limit_sizes(limit, test_fraction, spec.num_classes)):
+        counts = classes.get(part)
+        if not counts:
+            return None
+        labels, keys = [], []
+        for cls, name in enumerate(spec.class_names):
+            for review_id in range(counts.get(name, 0)):
+                labels.append(cls)
+                keys.append(f"{part}/{folder_of[name]}/{review_id}")
+        for i in balanced_subset(np.asarray(labels), keys, n, spec.num_classes, seed):
+            _, folder, review_id = keys[i].split("/")
+            select.setdefault((part, folder), set()).add(int(review_id))
+    return select
+
+
+def read_files(spec: DatasetSpec, resolved: ResolvedFiles, *, progress: bool = True, unlabeled: bool = False,
+               limit: int | None = None, limit_seed: int = 0) -> RawData:
+    """Read every resolved file with format checks; count what structure checks need."""
+    files = {f.role: f for f in spec.files}
+    sources = {role: _digest_of(path, files[role]) for role, path in resolved.paths.items()}
+    if spec.format.type == "imdb_archive":
+        return _read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_seed)
+    parts: dict[str, Records] = {}
+    for role, path in resolved.paths.items():
+        source = sources[role]
+        # known upstream defects are skipped only in the byte-exact upstream file
+        defects = spec.known_defects.get(role, ()) if source.matches_upstream else ()
+        parts[role] = read_registry_table(path, spec, role, known_defects=defects)
+    observed = observed_counts(spec, parts)
+    return RawData(parts, None, list(sources.values()), observed, _problems(spec, observed, parts))
+
+
+def _problems(spec: DatasetSpec, observed: dict[str, Any], parts) -> dict[str, list[str]]:
+    problems = structure_problems(spec, observed)
+    return {role: [p for p in problems if p.startswith(f"{role}:")] for role in parts}
+
+
+def _read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_seed) -> RawData:
+    file = spec.files[0]
+    path = resolved.paths[file.role]
+    source = sources[file.role]
+    select = None
+    if limit is not None and not unlabeled:
+        trusted = source.matches_upstream or resolved.explicit or (
+            source.algorithm != "content-sha256" and _is_verified(spec, source.algorithm, source.digest))
+        if trusted:
+            select = _imdb_selection(spec, limit, limit_seed)
+    rows = spec.structure.get("rows", {})
+    expected_members = sum(rows.values()) + 8 if rows else None
+    read: ImdbRead = read_imdb(path, spec, unlabeled=unlabeled, select=select, progress=progress,
+                               expected_members=expected_members)
+    rule = spec.label_rule
+    observed: dict[str, Any] = {"rows": {}, "classes": {}}
+    for part in ("train", "test"):
+        observed["rows"][part] = sum(read.counts.get((part, raws[0]), 0) for raws in rule.classes.values())
+        observed["classes"][part] = {name: read.counts.get((part, raws[0]), 0) for name, raws in rule.classes.items()}
+    if rule.unlabeled:
+        observed["rows"]["unlabeled"] = read.counts.get(("train", rule.unlabeled), 0)
+    if source.algorithm == "content-sha256":
+        source = SourceFile(file.role, path, "content-sha256", read.content_digest)
+    problems = {file.role: structure_problems(spec, observed)} if read.complete else {}
+    return RawData(read.parts, read.unlabeled, [source], observed, problems, read.complete)
+
+
+def judge(spec: DatasetSpec, raw: RawData, explicit: bool) -> list[str]:
+    """Apply the checksum/structure policy: raise for unacceptable files, warn (and return the
+    warnings) for accepted ones."""
+    messages: list[str] = []
+    for source in raw.source_files:
+        problems = raw.problems.get(source.role, [])
+        name = source.path
+        if explicit:
+            if source.matches_upstream is False:
+                messages.append(
+                    f"{name} is not the upstream {spec.file(source.role).filename} ({source.algorithm} "
+                    f"{source.digest}, upstream {source.expected}); loaded as a file in the {spec.name} format "
+                    f"given through path=, with format checks only ({describe_counts(raw.observed)})"
+                )
+            continue
+        if source.algorithm == "content-sha256":
+            if problems:
+                raise DataError(f"{name}: structure checks failed: {'; '.join(problems)}")
+            continue
+        if source.matches_upstream:
+            if problems:
+                raise DataError(
+                    f"{name} matches the upstream checksum but not the registry's structure "
+                    f"({'; '.join(problems)}); the registry entry of {spec.name} needs fixing"
+                )
+            continue
+        if source.matches_upstream is None:
+            continue
+        if problems:
+            raise ChecksumError(
+                f"{name}: {source.algorithm} {source.digest} differs from upstream ({source.expected}) "
+                f"and its structure checks fail: {'; '.join(problems)}. Delete the file (it will be "
+                "downloaded again) or replace it with the upstream one."
+            )
+        if not raw.complete:
+            continue  # only reached for files verified before (memo)
+        messages.append(
+            f"{name}: {source.algorithm} {source.digest} differs from upstream's {source.expected}; "
+            f"accepted because its structure checks pass ({describe_counts(raw.observed)})"
+        )
+        _remember_verified(spec, spec.file(source.role), source.algorithm, source.digest)
+    for message in messages:
+        warnings.warn(message, DataWarning, stacklevel=3)
+    return messages
+
+
+# ------------------------------------------------------------------------------- tfds
+
+
+def tfds_available() -> bool:
+    """Whether the optional ``tensorflow-datasets`` can be imported (without importing it)."""
+    if "tensorflow_datasets" in sys.modules:
+        return sys.modules["tensorflow_datasets"] is not None
+    try:
+        return importlib.util.find_spec("tensorflow_datasets") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _read_tfds(spec: DatasetSpec, *, download: bool, progress: bool, unlabeled: bool) -> RawData:
+    if not spec.tfds_name:
+        raise ConfigError(f"dataset {spec.name!r} has no tensorflow-datasets source; use source='files'")
+    if not tfds_available():
+        raise DatasetNotFoundError(
+            "source='tfds' needs the optional package tensorflow-datasets, which is not installed "
+            "(pip install 'bilstm-attention[tfds]'); or use source='files' to read "
+            f"{spec.files[0].filename} directly"
+        )
+    import re
+
+    import tensorflow_datasets as tfds
+    from tqdm.auto import tqdm
+
+    breaks = {"newline": "\n", "space": " "}.get(spec.format.html_line_breaks or "keep")
+    digest = hashlib.sha256()
+    parts: dict[str, Records] = {}
+    texts_unlabeled: list[str] | None = None
+    try:
+        builder = tfds.builder(spec.tfds_name)
+        if download:
+            builder.download_and_prepare()
+        wanted = [("train", "train"), ("test", "test")] + ([("unlabeled", "unsupervised")] if unlabeled else [])
+        for part, split in wanted:
+            dataset = builder.as_dataset(split=split, as_supervised=True)
+            records = Records(f"tfds:{spec.tfds_name}/{split}")
+            for text, label in tqdm(tfds.as_numpy(dataset), desc=f"tfds {split}", disable=not progress, leave=False):
+                raw = text if isinstance(text, bytes) else str(text).encode()
+                digest.update(raw + b"\0" + str(int(label)).encode() + b"\n")
+                value = raw.decode("utf-8", errors="replace")
+                if breaks is not None:
+                    value = re.sub(r"<br\s*/?\s*>", breaks, value, flags=re.IGNORECASE)
+                records.raw_rows += 1
+                if part == "unlabeled":
+                    records.texts.append(value)
+                    continue
+                label = int(label)
+                if not 0 <= label < spec.num_classes:
+                    raise DataError(f"tfds:{spec.tfds_name}/{split}: label {label} is outside 0..{spec.num_classes - 1}")
+                records.raw_labels[spec.label_rule.classes[spec.class_names[label]][0]] += 1
+                records.texts.append(value)
+                records.labels.append(label)
+                records.keys.append(value)
+            if part == "unlabeled":
+                texts_unlabeled = records.texts
+            else:
+                parts[part] = records
+    except BilstmAttentionError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - tfds raises many types; report, don't trace back
+        raise DatasetNotFoundError(
+            f"tensorflow-datasets could not provide {spec.tfds_name!r}: {type(exc).__name__}: {exc}"
+        ) from None
+    observed = observed_counts(spec, parts)
+    source = SourceFile("tfds", Path(f"tfds:{spec.tfds_name}"), "content-sha256", digest.hexdigest())
+    return RawData(parts, texts_unlabeled, [source], observed, _problems(spec, observed, parts))
+
+
+# ------------------------------------------------------------------------------ assembly
+
+
+def _duplicates(texts: list[str]) -> int:
+    return len(texts) - len(set(texts))
+
+
+def assemble(spec: DatasetSpec, raw: RawData, *, validation_fraction: float, validation_seed: int,
+             limit: int | None, limit_seed: int, settings: dict[str, Any], fingerprint: str,
+             explicit: bool, notes: list[str]) -> DatasetSplits:
+    """Form train / test (upstream or the deterministic split), apply ``limit``, cut the
+    validation slice, and count everything into the report."""
+    report = LoadReport()
+    for role, records in raw.parts.items():
+        report.rows[role] = records.raw_rows
+        if records.dropped:
+            report.dropped[role] = dict(records.dropped)
+        if records.skipped_lines:
+            report.skipped_lines[role] = list(records.skipped_lines)
+    if raw.unlabeled is not None:
+        report.rows["unlabeled"] = len(raw.unlabeled)
+
+    if spec.split.method == "upstream":
+        train_r, test_r = raw.parts[spec.split.train], raw.parts[spec.split.test]
+        train = (train_r.texts, train_r.label_array(), train_r.keys)
+        test = (test_r.texts, test_r.label_array(), test_r.keys)
+    else:
+        (records,) = raw.parts.values()
+        labels = records.label_array()
+        mask = stratified_holdout(labels, records.keys, spec.split.test_fraction, spec.split.seed)
+        train = take(records.texts, labels, records.keys, np.flatnonzero(~mask))
+        test = take(records.texts, labels, records.keys, np.flatnonzero(mask))
+        report.notes.append(f"test = {spec.split.describe()} of {len(labels):,} reviews")
+
+    if limit is not None:
+        n_train, n_test = limit_sizes(limit, spec.limit_test_fraction, spec.num_classes)
+        train = take(*train, balanced_subset(train[1], train[2], n_train, spec.num_classes, limit_seed))
+        test = take(*test, balanced_subset(test[1], test[2], n_test, spec.num_classes, limit_seed))
+        report.notes.append(f"limit={limit}: class-balanced subsets of {len(train[0]):,} train and "
+                            f"{len(test[0]):,} test reviews (seed {limit_seed})")
+
+    report.before_validation = {"train": count_by_class(train[1], spec.class_names),
+                                "test": count_by_class(test[1], spec.class_names)}
+    mask = stratified_holdout(train[1], train[2], validation_fraction, validation_seed)
+    validation = take(*train, np.flatnonzero(mask))
+    train = take(*train, np.flatnonzero(~mask))
+    report.final = {"train": count_by_class(train[1], spec.class_names),
+                    "validation": count_by_class(validation[1], spec.class_names),
+                    "test": count_by_class(test[1], spec.class_names)}
+    train_set = set(train[0]) | set(validation[0])
+    report.duplicates = {
+        "train": _duplicates(train[0] + validation[0]),
+        "test": _duplicates(test[0]),
+        "test texts also in train": sum(1 for t in set(test[0]) if t in train_set),
+    }
+    report.checks.extend(notes)
+    return DatasetSplits(
+        name=spec.name,
+        spec=spec,
+        train=TextSplit(train[0], train[1]),
+        validation=TextSplit(validation[0], validation[1]),
+        test=TextSplit(test[0], test[1]),
+        fingerprint=fingerprint,
+        source_files=tuple(raw.source_files),
+        settings=settings,
+        report=report,
+        unlabeled=raw.unlabeled,
+    )
+
+
+def make_fingerprint(spec: DatasetSpec, sources: list[SourceFile], explicit: bool, extra: Any = None) -> str:
+    """sha256 of the reader version, the registry entry and the digests of the files read."""
+    payload = {
+        "reader_version": READER_VERSION,
+        "dataset": spec.name,
+        "entry": spec.content_hash,
+        "files": [[s.role, s.algorithm, s.digest] for s in sources],
+        "explicit": explicit,
+        "extra": extra,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------- public API
+
+
+def load_dataset(
+    name: str | DatasetSpec,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    path: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+    source: str = "auto",
+    validation_fraction: float | None = None,
+    seed: int | None = None,
+    limit: int | None = None,
+    download: bool = True,
+    progress: bool = True,
+    unlabeled: bool = False,
+) -> DatasetSplits:
+    """Load a registered dataset as train / validation / test texts and int64 labels.
+
+    Args:
+        name: a name from :func:`list_datasets` (or an alias, or a :class:`DatasetSpec`).
+        data_dir: folder searched first for ``<name>/<file>`` (then ``$BILSTM_ATTENTION_DATA``,
+            then the user cache); downloads go to the first of these.
+        path: read this file (or folder, or ``{role: file}`` mapping) in the dataset's upstream
+            format instead of searching, e.g. a partial copy; format checks only.
+        source: ``"files"`` (upstream files), ``"tfds"`` (tensorflow-datasets, IMDB only,
+            optional dependency) or ``"auto"`` (files, falling back to tfds when the files are
+            unavailable and tensorflow-datasets is installed).
+        validation_fraction: overrides the registry's validation fraction (0 disables it).
+        seed: overrides the validation and ``limit`` seeds (not the test split's).
+        limit: take a deterministic class-balanced subset of ``limit`` train and
+            ``ceil(limit * 0.25)`` test reviews (smoke tests, notebooks).
+        download: download missing files (with a progress bar; checksum verified).
+        progress: show progress bars.
+        unlabeled: also return the unlabeled reviews (IMDB's 50,000 ``train/unsup``) as
+            ``DatasetSplits.unlabeled``.
+
+    Raises:
+        ConfigError: bad arguments. DatasetNotFoundError: files missing and not downloadable
+        (the message lists where it looked and how to provide them). DataError: malformed
+        data (file and line named). ChecksumError: a wrong download, or a local file that is
+        not upstream and fails the structure checks.
+    """
+    spec = get_spec(name)
+    if source not in SOURCES:
+        raise ConfigError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    if path is not None and source == "tfds":
+        raise ConfigError("path= reads files; it cannot be combined with source='tfds'")
+    fraction = spec.validation_fraction if validation_fraction is None else _check_fraction(
+        "validation_fraction", validation_fraction)
+    validation_seed = spec.validation_seed if seed is None else _check_seed("seed", seed)
+    limit_seed = spec.limit_seed if seed is None else validation_seed
+    limit = _check_limit(limit, spec.num_classes)
+    if unlabeled and not spec.label_rule.unlabeled:
+        raise ConfigError(f"dataset {spec.name!r} has no unlabeled reviews")
+
+    used_source = source
+    explicit = path is not None
+    if source == "tfds":
+        raw = _read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled)
+        notes: list[str] = []
+    else:
+        try:
+            resolved = resolve_files(spec, data_dir, path, download=download, progress=progress)
+        except DatasetNotFoundError as exc:
+            if source == "auto" and spec.tfds_name and tfds_available():
+                try:
+                    raw = _read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled)
+                except DatasetNotFoundError as tfds_exc:
+                    raise DatasetNotFoundError(f"{exc}\nThe tensorflow-datasets fallback failed too: {tfds_exc}") from None
+                used_source = "tfds"
+                resolved = None
+            else:
+                raise
+        if used_source != "tfds":
+            used_source = "files"
+            raw = read_files(spec, resolved, progress=progress, unlabeled=unlabeled, limit=limit,
+                             limit_seed=limit_seed)
+        notes = []
+    if used_source == "files":
+        notes = judge(spec, raw, explicit)
+    else:
+        problems = [p for ps in raw.problems.values() for p in ps]
+        if problems:
+            raise DataError(f"tensorflow-datasets {spec.tfds_name}: structure checks failed: {'; '.join(problems)}")
+    fingerprint = make_fingerprint(spec, raw.source_files, explicit)
+    settings = {
+        "source": used_source,
+        "split": spec.split.describe(),
+        "validation_fraction": fraction,
+        "validation_seed": validation_seed,
+        "limit": limit,
+        "limit_seed": limit_seed if limit is not None else None,
+        "limit_test_fraction": spec.limit_test_fraction if limit is not None else None,
+    }
+    return assemble(spec, raw, validation_fraction=fraction, validation_seed=validation_seed, limit=limit,
+                    limit_seed=limit_seed, settings=settings, fingerprint=fingerprint, explicit=explicit,
+                    notes=notes)
+
+
+def load_unlabeled(
+    name: str | DatasetSpec = "imdb",
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    limit: int | None = None,
+    seed: int | None = None,
+    download: bool = True,
+    progress: bool = True,
+) -> list[str]:
+    """The unlabeled reviews of a dataset (IMDB: the 50,000 ``train/unsup`` reviews, in id
+    order), e.g. to pretrain embeddings. ``limit`` takes a deterministic subset."""
+    spec = get_spec(name)
+    if not spec.label_rule.unlabeled or spec.format.type != "imdb_archive":
+        raise ConfigError(f"dataset {spec.name!r} has no unlabeled reviews")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f"limit must be a positive integer, got {limit!r}")
+    resolved = resolve_files(spec, data_dir, path, download=download, progress=progress)
+    raw = read_files(spec, resolved, progress=progress, unlabeled=True)
+    judge(spec, raw, resolved.explicit)
+    texts = raw.unlabeled or []
+    if limit is not None and limit < len(texts):
+        keys = [str(i) for i in range(len(texts))]
+        index = balanced_subset(np.zeros(len(texts), dtype=np.int64), keys, limit, 1,
+                                spec.limit_seed if seed is None else _check_seed("seed", seed))
+        texts = [texts[i] for i in index]
+    return texts
+
+
+def counts_summary(splits: DatasetSplits) -> dict[str, Any]:
+    """Plain counts for reports and benchmarks."""
+    return {"name": splits.name, "fingerprint": splits.fingerprint, **splits.report.to_dict()}
+
+
+__all__ = ["load_dataset", "load_unlabeled", "resolve_files", "read_files", "judge", "assemble",
+           "make_fingerprint", "counts_summary", "SOURCES"]

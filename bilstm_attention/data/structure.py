@@ -1,0 +1,66 @@
+"""Structure checks: does a local copy contain what the complete upstream dataset contains?
+
+They decide whether a file whose checksum differs from upstream (the rebuilt IMDB tarball)
+is accepted, and they are what ``datasets verify`` reports besides the checksums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bilstm_attention.data.registry import DatasetSpec
+
+
+def observed_counts(spec: DatasetSpec, parts: Mapping[str, Any], unlabeled_count: int | None = None) -> dict[str, Any]:
+    """Counts in the shape of ``spec.structure`` from :class:`~.readers.Records` per part.
+
+    Everything is counted as read, before empty texts or excluded labels are dropped:
+    ``rows`` data rows, ``classes`` rows per class (by the label rule), ``raw_labels`` rows
+    per raw label value.
+    """
+    rows = {part: records.raw_rows for part, records in parts.items()}
+    if unlabeled_count is not None:
+        rows["unlabeled"] = unlabeled_count
+    mapping = spec.label_rule.value_to_class(spec.class_names)
+    classes: dict[str, dict[str, int]] = {}
+    for part, records in parts.items():
+        counts = dict.fromkeys(spec.class_names, 0)
+        for raw, count in records.raw_labels.items():
+            if raw in mapping:
+                counts[spec.class_names[mapping[raw]]] += count
+        classes[part] = counts
+    return {
+        "rows": rows,
+        "classes": classes,
+        "raw_labels": {part: dict(records.raw_labels) for part, records in parts.items()},
+    }
+
+
+def structure_problems(spec: DatasetSpec, observed: Mapping[str, Any]) -> list[str]:
+    """Differences between ``observed`` counts and the registry's ``structure`` (empty: ok)."""
+    problems: list[str] = []
+    for kind, expected_parts in spec.structure.items():
+        seen_parts = observed.get(kind, {})
+        for part, expected in expected_parts.items():
+            if part not in seen_parts:
+                continue
+            seen = seen_parts[part]
+            if isinstance(expected, Mapping):
+                for label, count in expected.items():
+                    got = seen.get(label, 0)
+                    if got != count:
+                        what = "reviews of class" if kind == "classes" else "rows with label"
+                        problems.append(f"{part}: {got:,} {what} {label!r}, expected {count:,}")
+                extra = sorted(set(seen) - set(expected))
+                if kind == "raw_labels" and extra:
+                    problems.append(f"{part}: unexpected label values {', '.join(map(repr, extra))}")
+            elif seen != expected:
+                problems.append(f"{part}: {seen:,} rows, expected {expected:,}")
+    return problems
+
+
+def describe_counts(observed: Mapping[str, Any]) -> str:
+    """One line, e.g. ``train 25,000 rows, test 25,000 rows``."""
+    rows = observed.get("rows", {})
+    return ", ".join(f"{part} {count:,} rows" for part, count in rows.items())

@@ -1,0 +1,314 @@
+"""A user's own CSV/TSV file of reviews: ``load_file`` (CLI ``--file``).
+
+Same checks as the registry datasets: a malformed row, a missing column, a label outside
+the label map, an empty text or a file that is not in the given encoding each raise
+:class:`~bilstm_attention.errors.DataError` naming the file and the line.
+
+Without a test file, test is a deterministic stratified holdout (``test_fraction``, seed
+``split_seed``), and validation a stratified slice of the rest, by the same rules as the
+registry datasets (``datasets.yaml``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from bilstm_attention.data.digests import file_digest
+from bilstm_attention.data.loading import RawData, _check_fraction, _check_limit, _check_seed, assemble
+from bilstm_attention.data.readers import Records, _preview, iter_rows, separator_name
+from bilstm_attention.data.registry import (
+    DatasetSpec,
+    FileSpec,
+    FormatSpec,
+    LabelRule,
+    SplitSpec,
+    _frozen,
+    default_registry,
+)
+from bilstm_attention.data.splits import DatasetSplits, SourceFile
+from bilstm_attention.errors import ConfigError, DataError
+
+_EXTENSION_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": "\t"}
+
+
+def parse_label_map(text: str, option: str = "--label-map") -> dict[str, int]:
+    """``"neg=0,pos=1"`` -> ``{"neg": 0, "pos": 1}`` (for the command line)."""
+    mapping: dict[str, int] = {}
+    for item in (part.strip() for part in str(text).split(",")):
+        if not item:
+            continue
+        raw, sep, value = item.rpartition("=")
+        if not sep or not raw.strip() or not re.fullmatch(r"\d+", value.strip()):
+            raise ConfigError(f"{option}: expected RAW=CLASS_INDEX pairs like 'neg=0,pos=1', got {item!r}")
+        mapping[raw.strip()] = int(value)
+    if not mapping:
+        raise ConfigError(f"{option} is empty; expected pairs like 'neg=0,pos=1'")
+    return mapping
+
+
+def _check_label_map(label_map: Mapping[Any, Any]) -> dict[str, int]:
+    if not isinstance(label_map, Mapping) or not label_map:
+        raise ConfigError(f"label_map must be a non-empty mapping of raw label -> class index, got {label_map!r}")
+    out: dict[str, int] = {}
+    for raw, index in label_map.items():
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise ConfigError(f"label_map[{raw!r}] must be a class index >= 0, got {index!r}")
+        out[str(raw).strip()] = index
+    indices = sorted(set(out.values()))
+    if indices != list(range(len(indices))) or len(indices) < 2:
+        raise ConfigError(f"label_map must map onto the class indices 0..K-1 (K >= 2), got {sorted(set(out.values()))}")
+    return out
+
+
+def _column_index(column: str | int, header: list[str] | None, ncols: int, display: str, what: str) -> int:
+    """The 0-based index of a column given by name (needs a header) or by index."""
+    if isinstance(column, bool) or not isinstance(column, (str, int)):
+        raise ConfigError(f"{what} column must be a column name or a 0-based index, got {column!r}")
+    names = [h.strip() for h in header] if header is not None else None
+    if isinstance(column, str) and names is not None and column.strip() in names:
+        return names.index(column.strip())
+    if isinstance(column, int) or column.strip().isdigit():
+        index = int(column)
+        if index >= ncols:
+            raise DataError(f"{display}: no {what} column {index} (0-based); the rows have {ncols} fields")
+        return index
+    if names is None:
+        raise ConfigError(f"{what} column {column!r}: without a header, columns are 0-based indices")
+    raise DataError(f"{display}: no {what} column {column!r}; the header has: {', '.join(names)}")
+
+
+def _read_user_file(path: Path, *, text_column, label_column, sep: str, header: bool, quoting: str,
+                    encoding: str, label_map: dict[str, int] | None, empty_text: str) -> tuple[Records, list[str] | None]:
+    display = str(path)
+    records = Records(display)
+    header_row: list[str] | None = None
+    text_i = label_i = None
+    ncols = None
+    raw_rows: list[tuple[int, str, str]] = []
+    sep_name = separator_name(sep)
+    for number, fields, problem in iter_rows(path, separator=sep, quoting=quoting, encoding=encoding, display=display):
+        if problem is not None:
+            raise DataError(problem)
+        if header and header_row is None:
+            header_row = fields
+            if not any(f.strip() for f in fields):
+                raise DataError(f"{display}, line {number}: the header is empty")
+            ncols = len(fields)
+            text_i = _column_index(text_column, header_row, ncols, display, "text")
+            label_i = _column_index(label_column, header_row, ncols, display, "label")
+            continue
+        if ncols is None:
+            ncols = len(fields)
+            text_i = _column_index(text_column, None, ncols, display, "text")
+            label_i = _column_index(label_column, None, ncols, display, "label")
+        if fields == [""]:
+            raise DataError(f"{display}, line {number}: empty line; expected {ncols} {sep_name}-separated fields")
+        if len(fields) != ncols:
+            raise DataError(
+                f"{display}, line {number}: expected {ncols} {sep_name}-separated fields, found {len(fields)}: "
+                f"{_preview(sep.join(fields))!r}" + (" (is the quoting right?)" if quoting == "none" else "")
+            )
+        raw_rows.append((number, fields[label_i].strip(), fields[text_i]))
+    if ncols is None or not raw_rows:
+        raise DataError(f"{display} has no data rows")
+
+    if label_map is None:
+        mapping: dict[str, int] = {}
+        for number, raw, _ in raw_rows:
+            if raw not in mapping:
+                if not re.fullmatch(r"\d+", raw):
+                    raise DataError(
+                        f"{display}, line {number}: label {_preview(raw)!r} is not a class index (0, 1, ...); "
+                        "pass a label map, e.g. label_map={'neg': 0, 'pos': 1} (CLI --label-map neg=0,pos=1)"
+                    )
+                mapping[raw] = int(raw)
+        classes = sorted(set(mapping.values()))
+        if classes != list(range(len(classes))) or len(classes) < 2:
+            raise DataError(
+                f"{display}: the labels are {', '.join(map(str, classes))}; they must be the class indices 0..K-1 "
+                "with K >= 2 (pass a label map to map other values)"
+            )
+    else:
+        mapping = label_map
+    for number, raw, text in raw_rows:
+        records.raw_rows += 1
+        records.raw_labels[raw] += 1
+        label = mapping.get(raw)
+        if label is None:
+            raise DataError(
+                f"{display}, line {number}: label {_preview(raw)!r} is not in the label map "
+                f"(expected one of {', '.join(map(repr, sorted(mapping)))})"
+            )
+        if not text.strip():
+            if empty_text == "drop":
+                records.dropped["empty text"] += 1
+                continue
+            raise DataError(f"{display}, line {number}: empty review text")
+        records.texts.append(text)
+        records.labels.append(label)
+        records.keys.append(text)
+    return records, header_row
+
+
+def load_file(
+    path: str | os.PathLike[str],
+    text_column: str | int,
+    label_column: str | int,
+    *,
+    sep: str | None = None,
+    header: bool = True,
+    label_map: Mapping[Any, int] | None = None,
+    class_names: list[str] | tuple[str, ...] | None = None,
+    encoding: str = "utf-8",
+    quoting: str | None = None,
+    test_path: str | os.PathLike[str] | None = None,
+    test_fraction: float = 0.25,
+    split_seed: int = 42,
+    validation_fraction: float | None = None,
+    seed: int | None = None,
+    limit: int | None = None,
+    language: str | None = None,
+    name: str | None = None,
+    empty_text: str = "error",
+) -> DatasetSplits:
+    """Load a CSV/TSV file of labelled reviews as train / validation / test.
+
+    Args:
+        path: the file. ``sep=None`` picks the separator from the extension: ``.csv`` comma,
+            ``.tsv``/``.tab``/``.txt`` tab.
+        text_column, label_column: column names (with a header) or 0-based indices.
+        header: whether the first line names the columns.
+        label_map: raw label -> class index (e.g. ``{"neg": 0, "pos": 1}``); without it the
+            labels must already be the class indices 0..K-1.
+        class_names: names of the class indices (default: from ``label_map`` when it is
+            one-to-one, else ``"0"``, ``"1"``, ...).
+        encoding: the file's text encoding (``cp949`` for many Korean exports).
+        quoting: ``"minimal"`` (CSV quoting; default for commas) or ``"none"`` (quotes are
+            text; default for tabs, like NSMC).
+        test_path: a separate test file in the same layout; otherwise a deterministic
+            stratified holdout of ``test_fraction`` (seed ``split_seed``).
+        validation_fraction, seed, limit: as in :func:`load_dataset`.
+        language: ``"en"`` or ``"ko"``: sets the default tokenizer of the returned spec.
+        name: the dataset name used in reports and cache keys (default ``file:<stem>``).
+        empty_text: ``"error"`` (default) or ``"drop"`` (counted in the report).
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataError(f"{path} does not exist" if not path.exists() else f"{path} is not a file")
+    if sep is None:
+        sep = _EXTENSION_SEPARATORS.get(path.suffix.lower())
+        if sep is None:
+            raise ConfigError(f"cannot tell the separator of {path.name} from its extension; pass sep=',' or sep='\\t'")
+    if sep in ("\\t", "tab", "TAB"):
+        sep = "\t"
+    if not isinstance(sep, str) or len(sep) != 1:
+        raise ConfigError(f"sep must be one character, got {sep!r}")
+    quoting = quoting or ("none" if sep == "\t" else "minimal")
+    if quoting not in ("none", "minimal"):
+        raise ConfigError(f"quoting must be 'none' or 'minimal', got {quoting!r}")
+    if empty_text not in ("error", "drop"):
+        raise ConfigError(f"empty_text must be 'error' or 'drop', got {empty_text!r}")
+    try:
+        "".encode(encoding)
+    except LookupError:
+        raise ConfigError(f"unknown encoding {encoding!r}") from None
+    if language is not None and language not in ("en", "ko"):
+        raise ConfigError(f"language must be 'en' or 'ko', got {language!r}")
+    mapping = _check_label_map(label_map) if label_map is not None else None
+    if not 0 < test_fraction < 1:
+        raise ConfigError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    split_seed = _check_seed("split_seed", split_seed)
+
+    options = dict(text_column=text_column, label_column=label_column, sep=sep, header=header, quoting=quoting,
+                   encoding=encoding, label_map=mapping, empty_text=empty_text)
+    records, header_row = _read_user_file(path, **options)
+    parts = {"all": records}
+    files = [("all", path)]
+    if test_path is not None:
+        test_path = Path(test_path).expanduser()
+        if not test_path.is_file():
+            raise DataError(f"test file {test_path} does not exist")
+        if mapping is None:
+            # the test file must use the training file's classes
+            mapping = {raw: int(raw) for raw in records.raw_labels}
+            options["label_map"] = mapping
+        test_records, _ = _read_user_file(test_path, **options)
+        parts = {"train": records, "test": test_records}
+        files = [("train", path), ("test", test_path)]
+
+    labels_seen = sorted(set(records.labels))
+    num_classes = max(mapping.values()) + 1 if mapping is not None else len(labels_seen)
+    if class_names is None:
+        if mapping is not None and len(set(mapping.values())) == len(mapping):
+            inverse = {v: k for k, v in mapping.items()}
+            class_names = tuple(inverse[i] for i in range(num_classes))
+        else:
+            class_names = tuple(str(i) for i in range(num_classes))
+    class_names = tuple(str(c) for c in class_names)
+    if len(class_names) != num_classes or len(set(class_names)) != num_classes:
+        raise ConfigError(f"class_names must name the {num_classes} classes uniquely, got {list(class_names)}")
+
+    raw_to_class: dict[str, list[str]] = {}
+    for raw, index in (mapping or {str(i): i for i in range(num_classes)}).items():
+        raw_to_class.setdefault(class_names[index], []).append(raw)
+    columns = tuple(h.strip() for h in header_row) if header_row else ()
+    text_name = str(text_column)
+    label_name = str(label_column)
+    fmt = FormatSpec("delimited", encoding, sep, quoting, columns or None, columns, None, None)
+    rule = LabelRule(label_name, _frozen({k: tuple(v) for k, v in raw_to_class.items()}))
+    split = (SplitSpec("upstream", train="train", test="test") if test_path is not None
+             else SplitSpec("stratified_hash", test_fraction=float(test_fraction), seed=split_seed))
+    registry = default_registry()
+    defaults = registry.defaults
+    sources = [SourceFile(role, p, "sha256", file_digest(p), None, None, p.stat().st_size) for role, p in files]
+    settings_for_hash = {**options, "label_map": mapping, "text": text_name, "label": label_name,
+                         "class_names": class_names, "split": split.describe(), "header": header}
+    content_hash = hashlib.sha256(json.dumps(settings_for_hash, sort_keys=True, default=str).encode()).hexdigest()
+    spec = DatasetSpec(
+        name=name or f"file:{path.stem}",
+        title=f"user file {path.name}",
+        description=f"{path} ({fmt.describe() if columns else separator_name(sep) + '-separated, no header'}; "
+                    f"text {text_name!r}, label {label_name!r})",
+        language=language or "unknown",
+        class_names=class_names,
+        files=tuple(FileSpec(role, p.name, None, None, None) for role, p in files),
+        format=fmt,
+        label_rule=rule,
+        split=split,
+        tokenizer=registry.default_tokenizers.get(language) if language else None,
+        tokenizer_options=_frozen({}),
+        vocab_size=None,
+        max_length=None,
+        validation_fraction=defaults.get("validation_fraction", 0.1),
+        validation_seed=defaults.get("validation_seed", 0),
+        limit_test_fraction=defaults.get("limit_test_fraction", 0.25),
+        limit_seed=defaults.get("limit_seed", 0),
+        empty_text=empty_text,
+        content_hash=content_hash,
+    )
+    fraction = spec.validation_fraction if validation_fraction is None else _check_fraction(
+        "validation_fraction", validation_fraction)
+    validation_seed = spec.validation_seed if seed is None else _check_seed("seed", seed)
+    limit_seed = spec.limit_seed if seed is None else validation_seed
+    limit = _check_limit(limit, spec.num_classes)
+    raw = RawData(parts, None, sources, {}, {})
+    from bilstm_attention.data.loading import make_fingerprint
+
+    fingerprint = make_fingerprint(spec, sources, True)
+    settings = {"source": "file", "split": split.describe(), "validation_fraction": fraction,
+                "validation_seed": validation_seed, "limit": limit,
+                "limit_seed": limit_seed if limit is not None else None}
+    splits = assemble(spec, raw, validation_fraction=fraction, validation_seed=validation_seed, limit=limit,
+                      limit_seed=limit_seed, settings=settings, fingerprint=fingerprint, explicit=True, notes=[])
+    counts = Counter(records.labels)
+    missing = [class_names[i] for i in range(num_classes) if counts[i] == 0]
+    if missing:
+        splits.report.notes.append(f"classes without reviews in {path.name}: {', '.join(missing)}")
+    return splits

@@ -1,0 +1,189 @@
+"""A trained classifier with its tokenizer: raw strings in, probabilities and attention out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from bilstm_attention.errors import ConfigError, ModelLoadError
+from bilstm_attention.model import attention_model
+from bilstm_attention.prediction import predict_probabilities
+from bilstm_attention.run_dir import RunDirectory
+from bilstm_attention.tokenizers import Tokenizer, Vocabulary, tokenizer_from_config
+from bilstm_attention.training.pipeline import truncate
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Which tokens a prediction attended to.
+
+    Attributes:
+        text: the input text.
+        tokens: the tokens the model saw (after truncation), as the tokenizer produced them.
+        known: whether each token is in the vocabulary (unknown ones were read as ``[UNK]``).
+        weights: attention weight of each token (they sum to 1).
+        probability: the predicted probability of the positive class (two classes) or of
+            ``label``.
+        label: the predicted class name.
+    """
+
+    text: str
+    tokens: list[str]
+    known: list[bool]
+    weights: list[float]
+    probability: float
+    label: str
+
+    def top(self, k: int = 5) -> list[tuple[str, float]]:
+        """The ``k`` tokens with the largest attention weight."""
+        order = np.argsort(self.weights)[::-1][:k]
+        return [(self.tokens[i], float(self.weights[i])) for i in order]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable copy."""
+        return {
+            "text": self.text,
+            "label": self.label,
+            "probability": self.probability,
+            "tokens": [
+                {"token": t, "weight": w, "known": k}
+                for t, w, k in zip(self.tokens, self.weights, self.known)
+            ],
+        }
+
+
+class SentimentModel:
+    """A classifier ready for raw text: tokenizer + vocabulary + Keras model.
+
+    Load one with :func:`load_model`. ``predict`` takes strings; ``explain`` shows the
+    attention over one review's tokens.
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        tokenizer: Tokenizer,
+        vocabulary: Vocabulary,
+        *,
+        class_names: Sequence[str],
+        max_length: int | None,
+        truncation: str = "head",
+        pad_to: int | None = None,
+        run_info: dict[str, Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.vocabulary = vocabulary
+        self.class_names = list(class_names)
+        self.max_length = max_length
+        self.truncation = truncation
+        self.pad_to = pad_to
+        self.run_info = run_info or {}
+        self._attention_model: keras.Model | None = None
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> list[np.ndarray]:
+        """Token ids of ``texts``, truncated as in training."""
+        if isinstance(texts, str):
+            raise ConfigError("texts must be a list of strings, not one string (wrap it in a list)")
+        token_lists = self.tokenizer.tokenize_batch(list(texts), progress=progress)
+        return truncate(self.vocabulary.encode_batch(token_lists), self.max_length, self.truncation)
+
+    def predict(self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False) -> np.ndarray:
+        """Probabilities: shape ``(n,)`` (positive class) for two classes, else ``(n, classes)``."""
+        ids = self.encode(texts, progress=progress)
+        return predict_probabilities(self.model, ids, batch_size=batch_size, pad_to=self.pad_to)
+
+    def predict_labels(self, texts: Sequence[str], *, batch_size: int = 256) -> list[str]:
+        """Predicted class names."""
+        from bilstm_attention.metrics import predicted_labels
+
+        return [self.class_names[i] for i in predicted_labels(self.predict(texts, batch_size=batch_size))]
+
+    def explain(self, text: str) -> Explanation:
+        """Tokens of ``text`` with the attention weight the model gave each."""
+        if not isinstance(text, str):
+            raise ConfigError(f"explain takes one string, got {type(text).__name__}")
+        tokens = self.tokenizer.tokenize(text)
+        ids = truncate(self.vocabulary.encode_batch([tokens]), self.max_length, self.truncation)[0]
+        tokens = _truncate_tokens(tokens, len(ids), self.max_length, self.truncation)
+        batch = np.zeros((1, self.pad_to or len(ids)), dtype=np.int32)
+        batch[0, : len(ids)] = ids
+        if self._attention_model is None:
+            self._attention_model = attention_model(self.model)
+        probabilities, weights = self._attention_model.predict_on_batch(batch)
+        probabilities = np.asarray(probabilities)[0]
+        weights = np.asarray(weights)[0, : len(tokens)]
+        if probabilities.shape[-1] == 1:
+            positive = float(probabilities[0])
+            label_index = int(positive >= 0.5)
+            probability = positive
+        else:
+            label_index = int(np.argmax(probabilities))
+            probability = float(probabilities[label_index])
+        return Explanation(
+            text=text,
+            tokens=tokens,
+            known=[bool(i != 1) for i in ids[: len(tokens)]],
+            weights=[float(w) for w in weights],
+            probability=probability,
+            label=self.class_names[label_index],
+        )
+
+
+def _truncate_tokens(tokens: list[str], kept: int, max_length: int | None, side: str) -> list[str]:
+    """The tokens that match the ids :func:`truncate` kept."""
+    if not tokens:
+        return [""]
+    if max_length is None or len(tokens) <= max_length:
+        return tokens
+    if side == "head":
+        return tokens[:kept]
+    if side == "tail":
+        return tokens[-kept:]
+    head = max_length // 3
+    return tokens[:head] + tokens[len(tokens) - (kept - head):]
+
+
+def load_model(path: str | Path) -> SentimentModel:
+    """Load a trained classifier from its run directory (or its ``model.keras`` inside one).
+
+    Raises:
+        ModelLoadError: the directory is missing, not a run, from an incompatible version, or
+            a file in it is corrupted. Nothing in the directory is modified.
+    """
+    path = Path(path)
+    run = RunDirectory(path.parent if path.suffix == ".keras" else path)
+    info = run.read_run_json()
+    for required in (run.model_file, run.tokenizer_json, run.vocabulary_json):
+        if not required.is_file():
+            raise ModelLoadError(
+                f"{run.root} is incomplete: {required.name} is missing (did the training run finish?)"
+            )
+    try:
+        tokenizer = tokenizer_from_config(json.loads(run.tokenizer_json.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelLoadError(f"{run.tokenizer_json} is corrupted or from another version: {exc}") from exc
+    vocabulary = Vocabulary.load(run.vocabulary_json)
+    try:
+        import bilstm_attention.layers  # noqa: F401  (registers the layers for deserialisation)
+        import bilstm_attention.model  # noqa: F401
+
+        model = keras.saving.load_model(run.model_file, safe_mode=True)
+    except Exception as exc:  # Keras raises many types for a damaged zip/h5/json
+        raise ModelLoadError(f"{run.model_file} could not be loaded (corrupted or from another version): {exc}") from exc
+    return SentimentModel(
+        model,
+        tokenizer,
+        vocabulary,
+        class_names=info["dataset"]["class_names"],
+        max_length=info.get("max_length"),
+        truncation=info.get("truncation", "head"),
+        pad_to=info.get("pad_to"),
+        run_info=info,
+    )

@@ -1,0 +1,133 @@
+"""The BiLSTM-attention classifier: Embedding -> BiLSTM x N -> attention -> dense head."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from bilstm_attention.layers import BahdanauAttention, LuongAttention
+from bilstm_attention.model.config import ClassifierConfig, parse_attention
+from bilstm_attention.model.query import LearnedQuery
+
+ATTENTION_LAYER_NAME = "attention"
+TOKEN_INPUT_NAME = "token_ids"
+
+
+def _attention_layer(config: ClassifierConfig) -> keras.layers.Layer:
+    kind, variant = parse_attention(config.attention)
+    if kind == "bahdanau":
+        return BahdanauAttention(
+            config.attention_units,
+            normalize=variant == "normalized",
+            dropout=config.attention_dropout,
+            name=ATTENTION_LAYER_NAME,
+        )
+    return LuongAttention(
+        score=variant,
+        units=config.attention_units if variant == "concat" else None,
+        dropout=config.attention_dropout,
+        name=ATTENTION_LAYER_NAME,
+    )
+
+
+def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras.Model:
+    """Build (and by default compile) the BiLSTM-attention sentiment classifier.
+
+    Architecture::
+
+        token ids (batch, T), 0 = padding
+          -> Embedding(vocab_size, embedding_dim, mask_zero=True)
+          -> [SpatialDropout1D]
+          -> Bidirectional(LSTM(units_i, dropout, return_sequences=True))  for each layer
+          -> attention(values=BiLSTM outputs, query=final fwd/bwd states | learned vector)
+          -> Dense(units, relu) + Dropout  for each head layer
+          -> Dense(1, sigmoid) (two classes) or Dense(num_classes, softmax)
+
+    The padding mask travels from the embedding through the LSTMs into the attention layer,
+    so padded steps get exactly zero attention weight and batches may be padded to any length.
+
+    Args:
+        config: the sizes and rates; see :class:`ClassifierConfig`.
+        compile: compile with Adam and (binary or sparse categorical) cross-entropy.
+
+    Returns:
+        A functional ``keras.Model`` mapping int token ids ``(batch, T)`` to probabilities,
+        ``(batch, 1)`` for two classes and ``(batch, num_classes)`` otherwise. Use
+        :func:`attention_model` for the attention weights.
+    """
+    config.validate()
+    tokens = keras.Input(shape=(config.max_length,), dtype="int32", name=TOKEN_INPUT_NAME)
+    x = keras.layers.Embedding(
+        config.vocab_size, config.embedding_dim, mask_zero=True, name="embedding"
+    )(tokens)
+    if config.embedding_dropout:
+        x = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(x)
+
+    forward_h = backward_h = None
+    last = len(config.lstm_units) - 1
+    for index, units in enumerate(config.lstm_units):
+        wants_state = index == last and config.query == "final_state"
+        bilstm = keras.layers.Bidirectional(
+            keras.layers.LSTM(
+                units,
+                dropout=config.lstm_dropout,
+                return_sequences=True,
+                return_state=wants_state,
+            ),
+            name=f"bilstm_{index + 1}",
+        )
+        if wants_state:
+            x, forward_h, _, backward_h, _ = bilstm(x)
+        else:
+            x = bilstm(x)
+
+    if config.query == "final_state":
+        query = keras.layers.Concatenate(name="final_state")([forward_h, backward_h])
+    else:
+        query = LearnedQuery(2 * config.lstm_units[-1], name="learned_query")(x)
+
+    context, _weights = _attention_layer(config)(x, query)
+    h = context
+    for index, units in enumerate(config.dense_units):
+        h = keras.layers.Dense(units, activation="relu", name=f"head_dense_{index + 1}")(h)
+        if config.dense_dropout:
+            h = keras.layers.Dropout(config.dense_dropout, name=f"head_dropout_{index + 1}")(h)
+    if config.num_classes == 2:
+        outputs = keras.layers.Dense(1, activation="sigmoid", name="probability")(h)
+    else:
+        outputs = keras.layers.Dense(config.num_classes, activation="softmax", name="probability")(h)
+
+    model = keras.Model(tokens, outputs, name="bilstm_attention_classifier")
+    if compile:
+        compile_classifier(model, config)
+    return model
+
+
+def compile_classifier(model: keras.Model, config: ClassifierConfig) -> None:
+    """Compile ``model`` with Adam and the loss that fits ``config.num_classes``."""
+    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm)
+    if config.num_classes == 2:
+        loss: Any = "binary_crossentropy"
+        metrics: list[Any] = [keras.metrics.BinaryAccuracy(name="accuracy")]
+    else:
+        loss = "sparse_categorical_crossentropy"
+        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+
+
+def attention_model(model: keras.Model) -> keras.Model:
+    """A model sharing ``model``'s weights that returns ``(probabilities, attention_weights)``.
+
+    ``attention_weights`` has shape ``(batch, T)``: the weight of each token position
+    (exactly 0 on padding).
+    """
+    try:
+        layer = model.get_layer(ATTENTION_LAYER_NAME)
+    except ValueError as exc:
+        raise ValueError(
+            f"model {model.name!r} has no layer named {ATTENTION_LAYER_NAME!r}; "
+            "it was not built by build_classifier"
+        ) from exc
+    weights = layer.output[1]
+    return keras.Model(model.inputs, [model.output, weights], name=f"{model.name}_with_attention")

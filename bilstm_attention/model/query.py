@@ -1,0 +1,50 @@
+"""A trained query vector for attention pooling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="bilstm_attention")
+class LearnedQuery(keras.layers.Layer):
+    """Returns one trained vector per example: ``(batch, T, d) -> (batch, units)``.
+
+    Used as the attention query when the pooling should not depend on the final LSTM
+    state ("what is the sentiment-bearing part of this review?", as in Yang et al. 2016's
+    context vector).
+
+    Args:
+        units: size of the query vector.
+        initializer: initializer of the vector.
+    """
+
+    def __init__(self, units: int, initializer: str = "glorot_uniform", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.initializer = keras.initializers.get(initializer)
+        self.supports_masking = True
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self.vector = self.add_weight(
+            name="vector", shape=(1, self.units), initializer=self.initializer, trainable=True
+        )
+
+    def call(self, inputs: Any) -> Any:
+        batch = ops.shape(inputs)[0]
+        return ops.broadcast_to(ops.cast(self.vector, inputs.dtype), (batch, self.units))
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, int]:
+        return (input_shape[0], self.units)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {"units": self.units, "initializer": keras.initializers.serialize(self.initializer)}
+        )
+        return config

@@ -1,0 +1,27 @@
+"""The training loop, its configuration and input pipeline."""
+
+from bilstm_attention.training.config import TrainConfig
+from bilstm_attention.training.devices import STRATEGY_CHOICES, make_strategy
+from bilstm_attention.training.pipeline import (
+    TRUNCATION_CHOICES,
+    bucket_boundaries,
+    inference_dataset,
+    training_dataset,
+    truncate,
+)
+from bilstm_attention.training.trainer import EpochTimer, RunResult, resume, train
+
+__all__ = [
+    "STRATEGY_CHOICES",
+    "TRUNCATION_CHOICES",
+    "EpochTimer",
+    "RunResult",
+    "TrainConfig",
+    "bucket_boundaries",
+    "inference_dataset",
+    "make_strategy",
+    "resume",
+    "train",
+    "training_dataset",
+    "truncate",
+]

@@ -1,0 +1,111 @@
+"""Configuration of a training run."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from bilstm_attention.errors import ConfigError
+from bilstm_attention.model.config import ClassifierConfig
+from bilstm_attention.training.devices import STRATEGY_CHOICES
+from bilstm_attention.training.pipeline import TRUNCATION_CHOICES
+
+
+@dataclass
+class TrainConfig:
+    """What to train on and how. ``None`` means "the dataset's default from datasets.yaml".
+
+    Attributes:
+        dataset: a registry name (``bilstm-attention datasets list``), or ``None`` with ``file``.
+        data_dir: where the dataset's upstream files are (else ``BILSTM_ATTENTION_DATA``,
+            then the user cache, then a download).
+        path: an explicit file in the dataset's upstream format (e.g. a partial copy).
+        file: a user's own CSV/TSV instead of a registry dataset.
+        text_column: the text column of ``file``.
+        label_column: the label column of ``file``.
+        label_map: maps the raw labels of ``file`` to class ids, e.g. ``{"pos": 1, "neg": 0}``.
+        tokenizer: tokenizer name (``english``, ``kiwi``, ``okt``, ``mecab``, ``whitespace``).
+        tokenizer_options: options of the tokenizer.
+        vocab_size: vocabulary size including the padding and OOV ids.
+        max_length: reviews are cut to this many tokens (see ``truncation``).
+        truncation: ``head``, ``tail`` or ``head_tail``.
+        pad_to_max_length: pad every batch to ``max_length`` (the seed tutorial's fixed
+            ``pad_sequences(maxlen=...)``); off, batches are padded to their longest review.
+        bucketing: batch reviews of similar length together (off: random batches).
+        classifier: the model's sizes and rates (``vocab_size``/``num_classes`` are filled in).
+        batch_size: reviews per training batch.
+        epochs: the most epochs to train.
+        patience: stop after this many epochs without a better validation accuracy and keep
+            the best epoch's weights (``None``: train every epoch, keep the last).
+        validation_fraction: share of train held out for validation (default: registry).
+        limit: use a small deterministic subset (smoke tests, notebooks).
+        seed: seeds Python, NumPy, TensorFlow and the shuffling.
+        strategy: ``default`` or ``mirrored``.
+        tensorboard: write TensorBoard logs under the run directory.
+        cache_dir: the encoded-dataset cache (default: ``BILSTM_ATTENTION_CACHE`` or the
+            user cache directory).
+    """
+
+    dataset: str | None = None
+    data_dir: str | None = None
+    path: str | None = None
+    file: str | None = None
+    text_column: str | None = None
+    label_column: str | None = None
+    label_map: dict[str, int] | None = None
+    tokenizer: str | None = None
+    tokenizer_options: dict[str, Any] = field(default_factory=dict)
+    vocab_size: int | None = None
+    max_length: int | None = None
+    truncation: str = "head"
+    pad_to_max_length: bool = False
+    bucketing: bool = True
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    batch_size: int = 256
+    epochs: int = 3
+    patience: int | None = 2
+    validation_fraction: float | None = None
+    limit: int | None = None
+    seed: int = 1337
+    strategy: str = "default"
+    tensorboard: bool = True
+    cache_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.classifier, dict):
+            self.classifier = ClassifierConfig.from_dict(self.classifier)
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every field; raises :class:`ConfigError` naming the first bad one."""
+        if (self.dataset is None) == (self.file is None):
+            raise ConfigError("give exactly one of dataset (a registry name) and file (your own CSV/TSV)")
+        if self.file is not None and (not self.text_column or not self.label_column):
+            raise ConfigError("file needs text_column and label_column")
+        if self.truncation not in TRUNCATION_CHOICES:
+            raise ConfigError(f"unknown truncation {self.truncation!r}; choose one of: {', '.join(TRUNCATION_CHOICES)}")
+        if self.strategy not in STRATEGY_CHOICES:
+            raise ConfigError(f"unknown strategy {self.strategy!r}; choose one of: {', '.join(STRATEGY_CHOICES)}")
+        for name in ("batch_size", "epochs"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("vocab_size", "max_length", "limit", "patience"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be positive, got {value}")
+        if self.pad_to_max_length and self.max_length is None and self.dataset is None:
+            raise ConfigError("pad_to_max_length needs max_length")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable copy."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        """Build from a dict (e.g. a run's ``config.json``); unknown keys raise ``ConfigError``."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown training option(s): {', '.join(unknown)}")
+        return cls(**values)

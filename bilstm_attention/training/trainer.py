@@ -1,0 +1,253 @@
+"""One training loop for every dataset: data -> tokens -> tf.data -> fit -> run directory."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from bilstm_attention import data as data_lib
+from bilstm_attention.fileio import save_keras_model, write_json
+from bilstm_attention.metrics import classification_report
+from bilstm_attention.model import build_classifier
+from bilstm_attention.prediction import predict_probabilities
+from bilstm_attention.run_dir import RUN_FORMAT_VERSION, RunDirectory
+from bilstm_attention.tokenizers import get_tokenizer
+from bilstm_attention.training.config import TrainConfig
+from bilstm_attention.training.devices import make_strategy
+from bilstm_attention.training.pipeline import training_dataset, truncate
+from bilstm_attention.version import __version__
+
+
+@dataclass
+class RunResult:
+    """What :func:`train` produced.
+
+    Attributes:
+        run_dir: the run directory.
+        test_metrics: accuracy, precision, recall, F1, confusion matrix on the test split.
+        history: per-epoch metrics (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ...).
+        timings: seconds spent loading, tokenizing, per epoch and on test prediction.
+        counts: examples per split.
+    """
+
+    run_dir: Path
+    test_metrics: dict[str, Any]
+    history: dict[str, list[float]]
+    timings: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records the wall time of every epoch (``self.seconds``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def _load_splits(config: TrainConfig) -> Any:
+    if config.file is not None:
+        return data_lib.load_file(
+            config.file,
+            text_column=config.text_column,
+            label_column=config.label_column,
+            label_map=config.label_map,
+            validation_fraction=config.validation_fraction,
+            seed=config.seed,
+            limit=config.limit,
+        )
+    return data_lib.load_dataset(
+        config.dataset,
+        data_dir=config.data_dir,
+        path=config.path,
+        validation_fraction=config.validation_fraction,
+        limit=config.limit,
+    )
+
+
+def resolve_defaults(config: TrainConfig, spec: Any) -> TrainConfig:
+    """Fill the ``None`` fields of ``config`` from the dataset's registry entry."""
+    return dataclasses.replace(
+        config,
+        tokenizer=config.tokenizer or spec.tokenizer,
+        tokenizer_options=config.tokenizer_options or dict(spec.tokenizer_options),
+        vocab_size=config.vocab_size or spec.vocab_size,
+        max_length=config.max_length or spec.max_length,
+    )
+
+
+def _history_from_csv(path: Path) -> dict[str, list[float]]:
+    if not path.is_file():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    history: dict[str, list[float]] = {}
+    for row in rows:
+        for key, value in row.items():
+            if key != "epoch":
+                history.setdefault(key, []).append(float(value))
+    return history
+
+
+def train(config: TrainConfig, run_dir: str | Path, *, verbose: int | None = None) -> RunResult:
+    """Train a classifier and write a self-contained run directory.
+
+    Args:
+        config: what to train.
+        run_dir: the run directory; it must not exist or must be empty (nothing is
+            overwritten: :class:`~bilstm_attention.errors.RunDirectoryExistsError`).
+        verbose: Keras progress: 1 = bar, 2 = one line per epoch (default: bar on a terminal).
+
+    Returns:
+        A :class:`RunResult`.
+    """
+    run = RunDirectory(Path(run_dir))
+    run.create(resume=False)
+    return _run(config, run, resume=False, verbose=verbose)
+
+
+def resume(run_dir: str | Path, *, verbose: int | None = None) -> RunResult:
+    """Continue an interrupted run from its last finished epoch, with its stored configuration.
+
+    Raises:
+        ModelLoadError: ``run_dir`` holds no run to resume.
+    """
+    run = RunDirectory(Path(run_dir))
+    run.create(resume=True)
+    config = TrainConfig.from_dict(run.read_run_json()["train_config"])
+    return _run(config, run, resume=True, verbose=verbose)
+
+
+def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int | None) -> RunResult:
+    strategy = make_strategy(config.strategy)
+    keras.utils.set_random_seed(config.seed)
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+
+    timings: dict[str, Any] = {}
+    started = time.perf_counter()
+    splits = _load_splits(config)
+    timings["load_seconds"] = time.perf_counter() - started
+    spec = splits.spec
+    config = resolve_defaults(config, spec)
+
+    tokenizer = get_tokenizer(config.tokenizer, **config.tokenizer_options)
+    started = time.perf_counter()
+    encoded = data_lib.encode_dataset(splits, tokenizer, config.vocab_size, cache_dir=config.cache_dir)
+    timings["tokenize_seconds"] = time.perf_counter() - started
+    timings["tokenize_from_cache"] = bool(encoded.from_cache)
+
+    vocabulary = encoded.vocabulary
+    pad_to = config.max_length if config.pad_to_max_length else None
+    train_ids = truncate(encoded.train.ids, config.max_length, config.truncation)
+    val_ids = truncate(encoded.validation.ids, config.max_length, config.truncation)
+    test_ids = truncate(encoded.test.ids, config.max_length, config.truncation)
+    num_classes = len(spec.class_names)
+    classifier_config = dataclasses.replace(
+        config.classifier,
+        vocab_size=len(vocabulary),
+        num_classes=num_classes,
+        max_length=pad_to if pad_to is not None else config.classifier.max_length,
+    )
+
+    if not resume:
+        write_json(
+            run.run_json,
+            {
+                "format_version": RUN_FORMAT_VERSION,
+                "package_version": __version__,
+                "train_config": config.to_dict(),
+                "classifier_config": classifier_config.to_dict(),
+                "dataset": {
+                    "name": spec.name,
+                    "language": spec.language,
+                    "class_names": list(spec.class_names),
+                    "fingerprint": splits.fingerprint,
+                },
+                "max_length": config.max_length,
+                "truncation": config.truncation,
+                "pad_to": pad_to,
+            },
+        )
+        write_json(run.tokenizer_json, tokenizer.get_config())
+        vocabulary.save(run.vocabulary_json)
+
+    train_data = training_dataset(
+        train_ids,
+        encoded.train.labels,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        bucketing=config.bucketing,
+        pad_to=pad_to,
+    )
+    val_data = training_dataset(
+        val_ids, encoded.validation.labels, batch_size=config.batch_size, seed=config.seed, bucketing=config.bucketing, pad_to=pad_to
+    )
+
+    with strategy.scope():
+        model = build_classifier(classifier_config)
+
+    history_so_far = _history_from_csv(run.history_csv) if resume else {}
+    best_so_far = max(history_so_far.get("val_accuracy", []), default=None)
+    timer = EpochTimer()
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.BackupAndRestore(str(run.backup_dir), double_checkpoint=True),
+        keras.callbacks.ModelCheckpoint(
+            str(run.best_checkpoint),
+            monitor="val_accuracy",
+            mode="max",
+            save_best_only=True,
+            initial_value_threshold=best_so_far,
+        ),
+        keras.callbacks.CSVLogger(str(run.history_csv), append=resume),
+        timer,
+    ]
+    if config.patience is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.patience)
+        )
+    if config.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(str(run.log_dir), write_graph=False))
+
+    run.best_checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    model.fit(train_data, validation_data=val_data, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
+    timings["epoch_seconds"] = timer.seconds
+
+    if config.patience is not None and run.best_checkpoint.is_file():
+        _restore_best(model, run.best_checkpoint)
+    save_keras_model(model, run.model_file)
+
+    started = time.perf_counter()
+    probabilities = predict_probabilities(model, test_ids, batch_size=config.batch_size, pad_to=pad_to)
+    timings["test_predict_seconds"] = time.perf_counter() - started
+    test_metrics = classification_report(encoded.test.labels, probabilities, num_classes)
+    history = _history_from_csv(run.history_csv)
+    counts = {
+        "train": len(train_ids),
+        "validation": len(val_ids),
+        "test": len(test_ids),
+        "vocabulary": len(vocabulary),
+    }
+    write_json(run.history_json, history)
+    write_json(run.metrics_json, {"test": test_metrics, "timings": timings, "counts": counts})
+    return RunResult(run.root, test_metrics, history, timings, counts)
+
+
+def _restore_best(model: keras.Model, checkpoint: Path) -> None:
+    """Copy the weights of the best-epoch checkpoint into ``model``."""
+    best = keras.saving.load_model(checkpoint, compile=False)
+    model.set_weights(best.get_weights())

@@ -1,0 +1,165 @@
+"""Token-level attention heatmaps: a PNG/SVG/PDF picture (matplotlib) or an HTML snippet."""
+
+from __future__ import annotations
+
+import html
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bilstm_attention.errors import ConfigError
+from bilstm_attention.fileio import atomic_path
+
+if TYPE_CHECKING:
+    from bilstm_attention.inference import Explanation
+
+#: Font families with Hangul glyphs, most preferred first (Nanum is what Colab users install).
+HANGUL_FONTS: tuple[str, ...] = (
+    "NanumGothic",
+    "NanumBarunGothic",
+    "NanumSquare",
+    "Noto Sans CJK KR",
+    "Noto Sans KR",
+    "Noto Sans CJK JP",
+    "UnDotum",
+    "Baekmuk Gulim",
+    "Malgun Gothic",
+    "AppleGothic",
+)
+PICTURE_SUFFIXES = (".png", ".svg", ".pdf")
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+
+
+def hangul_font() -> str | None:
+    """The first installed font family of :data:`HANGUL_FONTS`, or ``None``.
+
+    Fonts installed after matplotlib built its font cache (``apt-get install fonts-nanum``
+    in a running notebook) are registered on the fly, so no restart is needed.
+    """
+    from matplotlib import font_manager
+
+    def find() -> str | None:
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        return next((name for name in HANGUL_FONTS if name in installed), None)
+
+    found = find()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if any(key in Path(path).name for key in ("Nanum", "NotoSansCJK", "NotoSansKR", "UnDotum", "Baekmuk")):
+                font_manager.fontManager.addfont(path)
+        found = find()
+    return found
+
+
+def _font_family(tokens: Sequence[str]) -> list[str]:
+    if not any(_HANGUL.search(token) for token in tokens):
+        return ["DejaVu Sans"]
+    font = hangul_font()
+    if font is None:
+        warnings.warn(
+            "no font with Hangul glyphs is installed, Korean tokens will show as boxes; install "
+            "one (Debian/Ubuntu/Colab: `apt-get install fonts-nanum`, then restart Python)",
+            stacklevel=3,
+        )
+        return ["DejaVu Sans"]
+    return [font, "DejaVu Sans"]
+
+
+def save_heatmap(explanation: "Explanation", path: str | Path, *, width: float = 10.0, overwrite: bool = False) -> Path:
+    """Draw the tokens of ``explanation`` shaded by attention weight and save the picture.
+
+    ``.png``, ``.svg`` and ``.pdf`` write a matplotlib figure; ``.html`` writes
+    :func:`heatmap_html`. The file is written atomically.
+
+    Raises:
+        ConfigError: an unsupported suffix, or ``path`` exists and ``overwrite`` is false.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (*PICTURE_SUFFIXES, ".html"):
+        raise ConfigError(f"cannot write {path}: the heatmap file must end in .png, .svg, .pdf or .html")
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{path} exists; choose another file name (nothing was overwritten)")
+    if suffix == ".html":
+        with atomic_path(path) as tmp:
+            tmp.write_text(heatmap_html(explanation, standalone=True), encoding="utf-8")
+        return path
+    figure = heatmap_figure(explanation, width=width)
+    import matplotlib.pyplot as plt
+
+    try:
+        with atomic_path(path, suffix=suffix) as tmp:
+            figure.savefig(tmp, dpi=150, bbox_inches="tight", format=suffix[1:])
+    finally:
+        plt.close(figure)
+    return path
+
+
+def heatmap_figure(explanation: "Explanation", *, width: float = 10.0):  # -> matplotlib Figure
+    """A matplotlib figure: tokens in reading order, each on a box shaded by its weight."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib import cm, colors
+
+    tokens = explanation.tokens
+    weights = explanation.weights
+    family = _font_family(tokens)
+    top = max(weights) if weights else 1.0
+    norm = colors.Normalize(vmin=0.0, vmax=top if top > 0 else 1.0)
+    cmap = matplotlib.colormaps["Reds"]
+
+    figure = plt.figure(figsize=(width, 1.0))
+    axes = figure.add_axes((0, 0, 1, 1))
+    axes.set_axis_off()
+    renderer = figure.canvas.get_renderer()
+    figure_width_px = figure.get_figwidth() * figure.dpi
+    line_height_px = 0.0
+    x_px, y_px, margin_px = 8.0, 0.0, 8.0
+    placed = []
+    for token, weight in zip(tokens, weights):
+        text = axes.text(
+            0, 0, token or "∅", fontsize=12, family=family, va="top", ha="left",
+            bbox={"boxstyle": "round,pad=0.25", "facecolor": cmap(norm(weight)), "edgecolor": "none"},
+            transform=None,
+        )
+        extent = text.get_window_extent(renderer)
+        if x_px + extent.width > figure_width_px - margin_px and x_px > margin_px:
+            x_px = margin_px
+            y_px += line_height_px + 10
+        placed.append((text, x_px, y_px))
+        x_px += extent.width + 8
+        line_height_px = max(line_height_px, extent.height)
+    rows_height_px = y_px + line_height_px + 60
+    figure.set_figheight(rows_height_px / figure.dpi)
+    height_px = figure.get_figheight() * figure.dpi
+    for text, x, y in placed:
+        text.set_position((x, height_px - 40 - y))
+    title = f"{explanation.label} ({explanation.probability:.3f})"
+    figure.text(0.01, 1 - 12 / height_px, title, fontsize=12, weight="bold", va="top", family=family)
+    mappable = cm.ScalarMappable(norm=norm, cmap=cmap)
+    colorbar_axes = figure.add_axes((0.72, 1 - 30 / height_px, 0.25, 12 / height_px))
+    colorbar = figure.colorbar(mappable, cax=colorbar_axes, orientation="horizontal")
+    colorbar.set_label("attention weight", fontsize=8)
+    colorbar.ax.tick_params(labelsize=7)
+    return figure
+
+
+def heatmap_html(explanation: "Explanation", *, standalone: bool = False) -> str:
+    """HTML with one ``<span>`` per token whose background darkens with its weight."""
+    top = max(explanation.weights) if explanation.weights else 1.0
+    spans = []
+    for token, weight in zip(explanation.tokens, explanation.weights):
+        alpha = weight / top if top > 0 else 0.0
+        spans.append(
+            f'<span title="{weight:.4f}" style="background: rgba(220, 38, 38, {alpha:.3f}); '
+            f'padding: 1px 3px; margin: 1px; border-radius: 3px">{html.escape(token)}</span>'
+        )
+    body = (
+        f'<div style="font-family: sans-serif; line-height: 1.9"><b>{html.escape(explanation.label)}'
+        f" ({explanation.probability:.3f})</b><br>{' '.join(spans)}</div>"
+    )
+    if not standalone:
+        return body
+    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>attention</title></head><body>{body}</body></html>\n'

@@ -1,0 +1,133 @@
+"""The classifier: shapes, masking end to end, every attention choice, config errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from bilstm_attention.errors import ConfigError  # noqa: E402
+from bilstm_attention.model import (  # noqa: E402
+    ATTENTION_CHOICES,
+    ClassifierConfig,
+    attention_model,
+    build_classifier,
+    parse_attention,
+)
+
+SMALL = dict(vocab_size=50, embedding_dim=8, lstm_units=[6, 5], attention_units=7, dense_units=[4])
+
+
+def _batch(rng: np.random.Generator, lengths: list[int], width: int) -> np.ndarray:
+    batch = np.zeros((len(lengths), width), dtype=np.int32)
+    for row, length in enumerate(lengths):
+        batch[row, :length] = rng.integers(2, 50, size=length)
+    return batch
+
+
+@pytest.mark.parametrize("attention", [a for a in ATTENTION_CHOICES if a != "luong:location"])
+@pytest.mark.parametrize("query", ["final_state", "learned"])
+def test_padding_gets_zero_attention_and_does_not_change_the_prediction(attention: str, query: str) -> None:
+    config = ClassifierConfig(**SMALL, attention=attention, query=query)
+    model = build_classifier(config)
+    explain = attention_model(model)
+    rng = np.random.default_rng(0)
+    lengths = [9, 4, 1]
+    batch = _batch(rng, lengths, 9)
+    probabilities, weights = explain.predict_on_batch(batch)
+    assert probabilities.shape == (3, 1)
+    assert weights.shape == (3, 9)
+    for row, length in enumerate(lengths):
+        assert np.all(weights[row, length:] == 0.0)
+        assert weights[row, :length].sum() == pytest.approx(1.0, abs=1e-5)
+    # the same reviews padded further give the same probabilities: padding is invisible
+    wider = np.zeros((3, 17), dtype=np.int32)
+    wider[:, :9] = batch
+    assert np.allclose(model.predict_on_batch(wider), probabilities, atol=1e-5)
+
+
+def test_location_attention_needs_and_uses_a_fixed_length() -> None:
+    with pytest.raises(ConfigError, match="needs a fixed max_length"):
+        ClassifierConfig(**SMALL, attention="luong:location")
+    model = build_classifier(ClassifierConfig(**SMALL, attention="luong:location", max_length=12))
+    batch = _batch(np.random.default_rng(1), [12, 3], 12)
+    _, weights = attention_model(model).predict_on_batch(batch)
+    assert weights.shape == (2, 12)
+    assert np.all(weights[1, 3:] == 0.0)
+
+
+def test_more_than_two_classes_gives_softmax_rows() -> None:
+    model = build_classifier(ClassifierConfig(**SMALL, num_classes=3))
+    probabilities = model.predict_on_batch(_batch(np.random.default_rng(2), [5, 2], 6))
+    assert probabilities.shape == (2, 3)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_seed_configuration_is_the_tutorial_model() -> None:
+    """Embedding 128, BiLSTM 64 x2 (dropout 0.5), Bahdanau 64, Dense 20 + dropout 0.5, sigmoid."""
+    model = build_classifier(ClassifierConfig(vocab_size=10_000, max_length=500))
+    layers = {layer.name: layer for layer in model.layers}
+    assert layers["embedding"].output_dim == 128 and layers["embedding"].mask_zero
+    for name in ("bilstm_1", "bilstm_2"):
+        assert layers[name].forward_layer.units == 64
+        assert layers[name].forward_layer.dropout == 0.5
+    assert type(layers["attention"]).__name__ == "BahdanauAttention"
+    assert layers["attention"].units == 64
+    assert layers["head_dense_1"].units == 20
+    assert layers["head_dropout_1"].rate == 0.5
+    assert layers["probability"].units == 1
+    lstm1 = 2 * 4 * 64 * (128 + 64 + 1)  # input 128 (embedding)
+    lstm2 = 2 * 4 * 64 * (128 + 64 + 1)  # input 128 (2 x 64 from the first BiLSTM)
+    attention = 128 * 64 + 128 * 64 + 64 + 64  # W1, W2, v, one bias b inside the tanh
+    head = 128 * 20 + 20 + 20 + 1
+    assert model.count_params() == 10_000 * 128 + lstm1 + lstm2 + attention + head
+
+
+def test_training_step_lowers_the_loss_on_a_learnable_task() -> None:
+    rng = np.random.default_rng(3)
+    x = _batch(rng, list(rng.integers(3, 10, size=64)), 10)
+    y = (x == 7).any(axis=1).astype("float32")  # "token 7 present" is learnable by attention
+    model = build_classifier(ClassifierConfig(**SMALL, lstm_dropout=0.0, dense_dropout=0.0, learning_rate=0.01))
+    before = model.evaluate(x, y, verbose=0)[0]
+    model.fit(x, y, epochs=15, batch_size=16, verbose=0)
+    assert model.evaluate(x, y, verbose=0)[0] < before * 0.7
+
+
+def test_saved_classifier_reloads_with_identical_outputs(tmp_path) -> None:
+    model = build_classifier(ClassifierConfig(**SMALL, attention="luong:concat", query="learned"))
+    batch = _batch(np.random.default_rng(4), [6, 2], 6)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert np.allclose(loaded.predict_on_batch(batch), model.predict_on_batch(batch), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("lstm_units", [], "lstm_units"),
+        ("lstm_dropout", 1.0, "lstm_dropout"),
+        ("attention", "luong:cosine", "unknown attention 'luong:cosine'"),
+        ("query", "mean", "unknown query 'mean'"),
+        ("vocab_size", 2, "vocab_size"),
+        ("num_classes", 1, "num_classes"),
+        ("learning_rate", 0.0, "learning_rate"),
+    ],
+)
+def test_bad_config_values_are_named(field: str, value, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        ClassifierConfig(**{**SMALL, field: value})
+
+
+def test_config_round_trip_and_unknown_keys() -> None:
+    config = ClassifierConfig(**SMALL, attention="luong:general")
+    assert ClassifierConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ConfigError, match="unknown classifier option.*lstm_size"):
+        ClassifierConfig.from_dict({"lstm_size": 3})
+
+
+def test_parse_attention() -> None:
+    assert parse_attention("Bahdanau") == ("bahdanau", None)
+    assert parse_attention("luong") == ("luong", "general")
+    assert parse_attention("luong:scaled_dot") == ("luong", "scaled_dot")

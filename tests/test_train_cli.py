@@ -1,0 +1,226 @@
+"""Training end to end through the command line: run directory, evaluate, predict, explain,
+resume after a kill, the mirrored strategy, and every error the commands promise."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from bilstm_attention.cli import main  # noqa: E402
+
+POSITIVE = ["great", "wonderful", "loved", "superb", "excellent"]
+NEGATIVE = ["awful", "boring", "hated", "terrible", "dull"]
+FILLER = "the a movie film plot actor scene story it was and of to in this that with".split()
+
+
+def write_reviews(path: Path, rows: int, seed: int = 0) -> Path:
+    """A small, easy sentiment CSV: each review holds a few cue words among filler."""
+    rng = np.random.default_rng(seed)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["review", "sentiment"])
+        for index in range(rows):
+            positive = index % 2 == 0
+            cues = rng.choice(POSITIVE if positive else NEGATIVE, size=2)
+            words = list(rng.choice(FILLER, size=int(rng.integers(4, 30)))) + list(cues)
+            rng.shuffle(words)
+            writer.writerow([" ".join(words), "pos" if positive else "neg"])
+    return path
+
+
+@pytest.fixture(scope="module")
+def reviews_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_reviews(tmp_path_factory.mktemp("data") / "reviews.csv", 600)
+
+
+def train_args(reviews: Path, output: Path, *extra: str) -> list[str]:
+    return [
+        "train", "--file", str(reviews), "--text-column", "review", "--label-column", "sentiment",
+        "--label-map", "neg=0,pos=1", "--tokenizer", "whitespace", "--vocab-size", "200",
+        "--embedding-dim", "16", "--lstm-units", "8,8", "--attention-units", "8", "--dense-units", "8",
+        "--lstm-dropout", "0", "--dense-dropout", "0", "--learning-rate", "0.01",
+        "--batch-size", "32", "--output", str(output), "--no-tensorboard", *extra,
+    ]
+
+
+@pytest.fixture(scope="module")
+def trained_run(reviews_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("runs") / "tiny"
+    assert main(train_args(reviews_csv, run, "--epochs", "6", "--patience", "3", "--tensorboard")) == 0
+    return run
+
+
+def test_train_writes_a_complete_run_directory(trained_run: Path) -> None:
+    for name in ("run.json", "tokenizer.json", "vocabulary.json", "model.keras", "history.json", "metrics.json"):
+        assert (trained_run / name).is_file(), name
+    assert (trained_run / "checkpoints" / "best.keras").is_file()
+    assert any((trained_run / "logs").rglob("*tfevents*"))
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] > 0.9  # the cue words make the task easy
+    assert len(metrics["timings"]["epoch_seconds"]) >= 1
+    history = json.loads((trained_run / "history.json").read_text())
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(history)
+
+
+def test_load_model_predicts_and_explains_raw_text(trained_run: Path) -> None:
+    from bilstm_attention import load_model
+
+    model = load_model(trained_run)
+    probabilities = model.predict(["the movie was great and superb", "boring and awful plot"])
+    assert probabilities.shape == (2,)
+    assert probabilities[0] > 0.5 > probabilities[1]
+    explanation = model.explain("the plot was awful and the actor dull")
+    assert explanation.tokens == "the plot was awful and the actor dull".split()
+    assert sum(explanation.weights) == pytest.approx(1.0, abs=1e-4)
+    top_tokens = [token for token, _ in explanation.top(2)]
+    assert set(top_tokens) & {"awful", "dull"}  # attention finds the cue words
+    assert explanation.label == "0"  or explanation.label in ("neg", "negative")
+
+
+def test_evaluate_predict_explain_commands(trained_run: Path, reviews_csv: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    assert main(["evaluate", "--model", str(trained_run), "--file", str(reviews_csv), "--text-column", "review",
+                 "--label-column", "sentiment", "--label-map", "neg=0,pos=1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["accuracy"] > 0.9 and len(report["confusion_matrix"]) == 2
+
+    assert main(["predict", "--model", str(trained_run), "loved it, excellent", "dull and terrible"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["text"] for line in lines] == ["loved it, excellent", "dull and terrible"]
+    assert lines[0]["probability"] > 0.5 > lines[1]["probability"]
+
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("great film\n\nawful film\n"))
+    assert main(["predict", "--model", str(trained_run)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+    picture = tmp_path / "heatmap.png"
+    assert main(["explain", "--model", str(trained_run), "the film was wonderful", "--out", str(picture)]) == 0
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    out = capsys.readouterr().out
+    assert "wonderful" in out
+    page = tmp_path / "heatmap.html"
+    assert main(["explain", "--model", str(trained_run), "a dull <b>film</b>", "--out", str(page)]) == 0
+    assert "&lt;b&gt;film&lt;/b&gt;" in page.read_text() or "dull" in page.read_text()
+
+    # an existing --out is never overwritten
+    before = picture.read_bytes()
+    assert main(["explain", "--model", str(trained_run), "great", "--out", str(picture)]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert picture.read_bytes() == before
+
+
+def test_existing_run_directory_is_never_overwritten(trained_run: Path, reviews_csv: Path, capsys) -> None:
+    before = {p: p.stat().st_mtime_ns for p in trained_run.rglob("*") if p.is_file()}
+    assert main(train_args(reviews_csv, trained_run, "--epochs", "1")) == 2
+    assert "exists and is not empty" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in trained_run.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--dataset", "no-such-dataset", "--output", "{tmp}/r"], "no-such-dataset"),
+        (["train", "--file", "{csv}", "--text-column", "review", "--label-column", "sentiment",
+          "--label-map", "neg=0,pos=1", "--attention", "luong:cosine", "--output", "{tmp}/r"], "unknown attention 'luong:cosine'"),
+        (["train", "--file", "{csv}", "--text-column", "review", "--label-column", "sentiment",
+          "--label-map", "neg=0,pos=1", "--tokenizer", "nonesuch", "--output", "{tmp}/r"], "nonesuch"),
+        (["train", "--resume", "--output", "{tmp}/missing"], "cannot resume"),
+        (["predict", "--model", "{tmp}/missing", "hello"], "does not exist"),
+        (["evaluate", "--model", "{tmp}", "--dataset", "imdb"], "not a run directory"),
+    ],
+)
+def test_errors_are_one_line_messages(argv, message, reviews_csv: Path, tmp_path: Path, capsys) -> None:
+    argv = [a.format(tmp=tmp_path, csv=reviews_csv) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_empty_input_to_predict_and_explain(trained_run: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("\n  \n"))
+    assert main(["predict", "--model", str(trained_run)]) == 2
+    assert "no text to classify" in capsys.readouterr().err
+    assert main(["explain", "--model", str(trained_run), "   "]) == 2
+    assert "empty" in capsys.readouterr().err
+
+
+def _copy_run(run: Path, target: Path) -> Path:
+    import shutil
+
+    shutil.copytree(run, target)
+    return target
+
+
+def test_corrupted_or_foreign_model_files_are_reported(trained_run: Path, tmp_path: Path, capsys) -> None:
+    corrupted = _copy_run(trained_run, tmp_path / "corrupted")
+    (corrupted / "model.keras").write_bytes(b"not a zip file")
+    assert main(["predict", "--model", str(corrupted), "great"]) == 2
+    err = capsys.readouterr().err
+    assert "model.keras could not be loaded" in err
+    assert (corrupted / "model.keras").read_bytes() == b"not a zip file"  # left as it was
+
+    foreign = _copy_run(trained_run, tmp_path / "foreign")
+    info = json.loads((foreign / "run.json").read_text())
+    info["format_version"] = 99
+    (foreign / "run.json").write_text(json.dumps(info))
+    assert main(["predict", "--model", str(foreign), "great"]) == 2
+    assert "run format version 99" in capsys.readouterr().err
+
+    broken = _copy_run(trained_run, tmp_path / "broken")
+    (broken / "run.json").write_text("{ truncated")
+    assert main(["predict", "--model", str(broken), "great"]) == 2
+    assert "run.json is corrupted" in capsys.readouterr().err
+
+
+def _cli(*argv: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "bilstm_attention", *argv], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+def _epochs_logged(run: Path) -> int:
+    history = run / "history.csv"
+    return max(0, len(history.read_text().splitlines()) - 1) if history.is_file() else 0
+
+
+def test_killed_run_resumes_from_its_last_epoch(reviews_csv: Path, tmp_path: Path) -> None:
+    run = tmp_path / "killed"
+    process = _cli(*train_args(reviews_csv, run, "--epochs", "8", "--patience", "0"))
+    deadline = time.time() + 240
+    while _epochs_logged(run) < 2 and process.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert process.poll() is None, "training finished before it could be interrupted:\n" + process.stdout.read()
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_before = _epochs_logged(run)
+    assert 2 <= done_before < 8
+    assert not (run / "metrics.json").exists()
+
+    resumed = _cli("train", "--resume", "--output", str(run))
+    output, _ = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, output
+    history = (run / "history.csv").read_text().splitlines()[1:]
+    epochs = [int(line.split(",")[0]) for line in history]
+    assert epochs == list(range(8)), epochs  # each epoch exactly once: resumed, not restarted
+    assert (run / "metrics.json").is_file() and (run / "model.keras").is_file()
+    assert not (run / "checkpoints" / "backup").exists()  # resume state removed after success
+
+
+def test_mirrored_strategy_trains_on_two_logical_cpus(reviews_csv: Path, tmp_path: Path) -> None:
+    run = tmp_path / "mirrored"
+    process = _cli(*train_args(reviews_csv, run, "--epochs", "1", "--strategy", "mirrored"))
+    output, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, output
+    assert "test accuracy" in output
+    assert json.loads((run / "run.json").read_text())["train_config"]["strategy"] == "mirrored"
