@@ -15,7 +15,7 @@ from bilstm_attention.errors import ConfigError, ModelLoadError
 from bilstm_attention.model import attention_model
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RunDirectory
-from bilstm_attention.tokenizers import Tokenizer, Vocabulary, tokenizer_from_config
+from bilstm_attention.tokenizers import Tokenizer, TokenizerDependencyError, Vocabulary, tokenizer_from_config
 from bilstm_attention.training.pipeline import truncate
 
 
@@ -167,6 +167,8 @@ def load_model(path: str | Path) -> SentimentModel:
             )
     try:
         tokenizer = tokenizer_from_config(json.loads(run.tokenizer_json.read_text(encoding="utf-8")))
+    except TokenizerDependencyError:
+        raise  # says what to install
     except (ValueError, KeyError, TypeError) as exc:
         raise ModelLoadError(f"{run.tokenizer_json} is corrupted or from another version: {exc}") from exc
     vocabulary = Vocabulary.load(run.vocabulary_json)

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "data"))
-import bilstm_data_fixtures as fx  # noqa: E402
+import bilstm_data_fixtures as fx
 
-from bilstm_attention.data import load_dataset  # noqa: E402
-from bilstm_attention.errors import (  # noqa: E402
+from bilstm_attention.data import load_dataset
+from bilstm_attention.errors import (
     ChecksumError,
     ConfigError,
     DataError,

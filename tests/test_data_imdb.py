@@ -14,14 +14,15 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "data"))
-import bilstm_data_fixtures as fx  # noqa: E402
+import bilstm_data_fixtures as fx
 
-from bilstm_attention.data import load_dataset, load_unlabeled, safe_extract  # noqa: E402
-from bilstm_attention.data.readers import read_imdb  # noqa: E402
-from bilstm_attention.errors import (  # noqa: E402
+from bilstm_attention.data import load_dataset, load_unlabeled, safe_extract
+from bilstm_attention.data.readers import read_imdb
+from bilstm_attention.errors import (
     ChecksumError,
     ConfigError,
     DataError,
+    DatasetNotFoundError,
     DataWarning,
     TruncatedArchiveError,
     UnsafeArchiveError,
@@ -45,7 +46,7 @@ def quiet_load(*args, **kwargs):
 
 
 def test_reads_the_tarball_in_canonical_order_with_line_breaks(archive_dir):
-    data_dir, archive, spec = archive_dir
+    data_dir, _, spec = archive_dir
     splits = quiet_load(spec, data_dir, validation_fraction=0)
     assert splits.report.before_validation == {
         "train": {"negative": 4, "positive": 4, "total": 8},
@@ -169,7 +170,7 @@ def _link(name: str, target: str, kind=tarfile.SYMTYPE) -> tarfile.TarInfo:
     ],
 )
 def test_hostile_members_are_refused_when_reading_and_extracting(tmp_path, archive_dir, extra, message):
-    data_dir, archive, spec = archive_dir
+    _, archive, spec = archive_dir
     fx.build_imdb_tar(archive, extra=extra)
     with pytest.raises(UnsafeArchiveError, match=message):
         load_dataset(spec, path=archive, progress=False)
@@ -208,7 +209,7 @@ def test_safe_extract_is_atomic_and_refuses_to_overwrite(archive_dir, tmp_path):
     ],
 )
 def test_bad_members_name_the_member(archive_dir, extra, message):
-    data_dir, archive, spec = archive_dir
+    _, archive, spec = archive_dir
     fx.build_imdb_tar(archive, extra=extra)
     with pytest.raises(DataError, match=message):
         load_dataset(spec, path=archive, progress=False)
@@ -220,5 +221,55 @@ def test_not_an_archive(tmp_path, archive_dir):
     bogus.write_bytes(b"this is not a tarball")
     with pytest.raises(TruncatedArchiveError, match=r"aclImdb_v1\.tar\.gz is truncated or corrupted"):
         load_dataset(spec, path=bogus, progress=False)
-    with pytest.raises(Exception, match=r"neither aclImdb_v1\.tar\.gz nor an extracted aclImdb/ folder"):
-        load_dataset(spec, path=tmp_path / "empty" if (tmp_path / "empty").mkdir() is None else None, progress=False)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DatasetNotFoundError, match=r"empty is neither aclImdb_v1\.tar\.gz nor an extracted aclImdb/ "
+                                                   r"folder \(with train/ and test/\), and contains neither"):
+        load_dataset(spec, path=empty, progress=False)
+
+
+def test_a_parsed_archive_is_served_from_the_cache(archive_dir, monkeypatch, tmp_path):
+    from bilstm_attention.data import loading
+
+    monkeypatch.setenv("BILSTM_ATTENTION_CACHE", str(tmp_path / "own-cache"))
+    data_dir, _, spec = archive_dir
+    first = quiet_load(spec, data_dir, unlabeled=True)
+    cache = Path(os.environ["BILSTM_ATTENTION_CACHE"]) / "parsed"
+    assert len(list(cache.glob("tiny_imdb-*.npz"))) == 1
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the archive was parsed again")
+
+    monkeypatch.setattr(loading, "read_imdb", no_parsing)
+    again = quiet_load(spec, data_dir, unlabeled=True)
+    labelled_only = quiet_load(spec, data_dir)  # served by the read that kept the unlabeled reviews
+    limited = quiet_load(spec, data_dir, limit=4)
+    assert again.train.texts == first.train.texts and again.test.labels.tolist() == first.test.labels.tolist()
+    assert again.unlabeled == first.unlabeled and labelled_only.unlabeled is None
+    assert labelled_only.train.texts == first.train.texts and again.fingerprint == first.fingerprint
+    assert limited.report.before_validation["train"]["total"] == 4
+
+
+def test_an_unreadable_parsed_cache_is_ignored_and_rewritten(archive_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("BILSTM_ATTENTION_CACHE", str(tmp_path / "own-cache"))
+    data_dir, _, spec = archive_dir
+    first = quiet_load(spec, data_dir)
+    (cached,) = (Path(os.environ["BILSTM_ATTENTION_CACHE"]) / "parsed").glob("tiny_imdb-*.npz")
+    cached.write_bytes(cached.read_bytes()[:100])
+    with pytest.warns(DataWarning, match=r"ignoring the unreadable cache file .*tiny_imdb-.*\.npz"):
+        again = load_dataset(spec, data_dir, progress=False, download=False)
+    assert again.train.texts == first.train.texts
+    assert cached.stat().st_size > 100  # rewritten
+
+
+def test_limit_on_a_non_upstream_archive_checks_it_in_full_once(archive_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("BILSTM_ATTENTION_CACHE", str(tmp_path / "own-cache"))
+    data_dir, archive, spec = archive_dir
+    fx.build_imdb_tar(archive, order="reversed")  # other bytes, same reviews
+    with pytest.warns(DataWarning, match=r"accepted because its structure checks pass \(train 8 rows"):
+        first = load_dataset(spec, data_dir, limit=4, progress=False, download=False)
+    for cached in (tmp_path / "own-cache" / "parsed").glob("*.npz"):
+        cached.unlink()  # force the partial (limit) read
+    with pytest.warns(DataWarning, match=r"accepted because its structure checks passed when it was read in full"):
+        second = load_dataset(spec, data_dir, limit=4, progress=False, download=False)
+    assert second.train.texts == first.train.texts and second.test.texts == first.test.texts

@@ -13,11 +13,16 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "data"))
-import bilstm_data_fixtures as fx  # noqa: E402
+import bilstm_data_fixtures as fx
 
-from bilstm_attention.data import default_tokenizer, get_spec, list_datasets, load_registry  # noqa: E402
-from bilstm_attention.data.registry import parse_registry  # noqa: E402
-from bilstm_attention.errors import ConfigError  # noqa: E402
+from bilstm_attention.data import (
+    default_tokenizer,
+    get_spec,
+    list_datasets,
+    load_registry,
+)
+from bilstm_attention.data.registry import parse_registry
+from bilstm_attention.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -156,3 +161,16 @@ def test_yaml_has_a_seed_recipe_source_for_every_dataset():
     raw = yaml.safe_load((REPO / "bilstm_attention" / "datasets.yaml").read_text(encoding="utf-8"))
     for name, entry in raw["datasets"].items():
         assert "wikidocs" in entry["seed_recipe"]["source"], name
+
+
+def test_specs_are_read_only_but_picklable_and_json_friendly():
+    import json
+    import pickle
+
+    spec = get_spec("imdb")
+    assert pickle.loads(pickle.dumps(spec)) == spec and copy.deepcopy(spec) == spec
+    assert json.loads(json.dumps(spec.structure))["rows"]["unlabeled"] == 50_000
+    with pytest.raises(TypeError, match="read-only"):
+        spec.structure["rows"] = {}
+    with pytest.raises(Exception):  # noqa: B017 - frozen dataclass
+        spec.name = "other"

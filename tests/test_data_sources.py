@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "data"))
-import bilstm_data_fixtures as fx  # noqa: E402
+import bilstm_data_fixtures as fx
 
-from bilstm_attention.data import load_dataset  # noqa: E402
-from bilstm_attention.data.digests import file_digest  # noqa: E402
-from bilstm_attention.data.registry import Checksum  # noqa: E402
-from bilstm_attention.data.sources import download, ensure_file  # noqa: E402
-from bilstm_attention.errors import ChecksumError, DatasetNotFoundError, DownloadError  # noqa: E402
+from bilstm_attention.data import load_dataset
+from bilstm_attention.data.digests import file_digest
+from bilstm_attention.data.registry import Checksum
+from bilstm_attention.data.sources import download, ensure_file
+from bilstm_attention.errors import ChecksumError, DatasetNotFoundError, DownloadError
 
 FIXTURES = fx.HERE
 
@@ -30,7 +30,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # keep test output clean
         pass
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         type(self).requests.append(self.path)
         if self.path == "/short":
             self.send_response(200)
@@ -50,7 +50,7 @@ def server(tmp_path):
     served.mkdir()
     handler = type("Handler", (_Handler,), {"requests": []})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(served)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", served, handler
@@ -176,3 +176,36 @@ def test_a_file_without_url_cannot_be_downloaded(tmp_path):
     spec = fx.write_registry(tmp_path / "r.yaml", fx.registry_data()).get("tiny_shopping")
     with pytest.raises(DatasetNotFoundError, match=r"tiny_shopping\.txt is missing \(it has no download URL\)"):
         load_dataset(spec, tmp_path / "nothing-here", progress=False)
+
+
+def test_nothing_is_written_when_the_server_cannot_be_reached(tmp_path):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    target = tmp_path / "new-folder" / "x.txt"
+    with pytest.raises(DownloadError):
+        download(f"http://127.0.0.1:{port}/x.txt", target, checksum=None, progress=False, timeout=5)
+    assert not target.parent.exists()
+
+
+def test_a_read_only_data_dir_is_searched_but_not_downloaded_into(server, tmp_path, monkeypatch):
+    import os
+
+    base, served, _ = server
+    (served / "tiny_steam.txt").write_bytes((FIXTURES / "tiny_steam.txt").read_bytes())
+    data = fx.registry_data()
+    data["datasets"]["tiny_steam"]["files"]["all"]["url"] = f"{base}/tiny_steam.txt"
+    spec = fx.write_registry(tmp_path / "r.yaml", data).get("tiny_steam")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o555)  # like ../shared/datasets
+    monkeypatch.setenv("BILSTM_ATTENTION_CACHE", str(tmp_path / "cache"))
+    try:
+        splits = load_dataset(spec, shared, progress=False)
+    finally:
+        shared.chmod(0o755)
+    assert splits.source_files[0].path == tmp_path / "cache" / "datasets" / "tiny_steam" / "tiny_steam.txt"
+    assert list(shared.iterdir()) == []
+    assert os.stat(splits.source_files[0].path).st_mode & 0o044  # not private like a mkstemp file

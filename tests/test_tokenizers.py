@@ -4,8 +4,10 @@ configs, pickling and the Vocabulary."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import random
+import subprocess
 import sys
 from pathlib import Path
 
@@ -126,7 +128,7 @@ def test_english_tokens_are_clean(text: str) -> None:
     tokens = EnglishTokenizer().tokenize(text)
     for token in tokens:
         assert token and not any(c.isspace() for c in token)
-        assert token == token.lower() or token.lower() != token.lower().lower()  # already lowered
+        assert token == token.lower()
         assert "<" not in token and ">" not in token
 
 
@@ -159,12 +161,14 @@ def test_available_tokenizers() -> None:
 
 
 def test_unknown_tokenizer_name_lists_valid_names() -> None:
-    with pytest.raises(ConfigError, match=r"unknown tokenizer 'spacy'; valid names: english, kiwi, mecab, okt, whitespace"):
+    message = r"unknown tokenizer 'spacy'; valid names: english, kiwi, mecab, okt, whitespace"
+    with pytest.raises(ConfigError, match=message):
         get_tokenizer("spacy")
 
 
 def test_unknown_option_is_named() -> None:
-    with pytest.raises(ConfigError, match=r"unknown option 'lowercse' for tokenizer 'english'; valid options: lowercase, keep_punctuation"):
+    message = r"unknown option 'lowercse' for tokenizer 'english'; valid options: lowercase, keep_punctuation"
+    with pytest.raises(ConfigError, match=message):
         get_tokenizer("english", lowercse=True)
     with pytest.raises(ConfigError, match=r"unknown option 'stem' for tokenizer 'kiwi'"):
         get_tokenizer("kiwi", stem=True)
@@ -318,6 +322,41 @@ def test_kiwi_unavailable_model_type_is_a_config_error() -> None:
         tokenizer.tokenize("테스트")
 
 
+_FORK_SCRIPT = """
+import os, sys, time
+from bilstm_attention.tokenizers import KiwiTokenizer
+tok = KiwiTokenizer()
+expected = tok.tokenize_batch(["재미없다", "최고"], progress=False)
+pid = os.fork()
+if pid == 0:
+    got = tok.tokenize_batch(["재미없다", "최고"], progress=False)
+    sys.exit(0 if got == expected else 3)  # a normal interpreter shutdown in the child
+deadline = time.time() + 150
+while time.time() < deadline:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        sys.exit(os.waitstatus_to_exitcode(status))
+    time.sleep(0.1)
+os.kill(pid, 9)
+os.waitpid(pid, 0)
+sys.exit(4)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_kiwi_works_in_a_forked_child() -> None:
+    # A Kiwi inherited through fork has no worker threads: using it (or destroying it) hangs.
+    # The child must create its own and exit cleanly.
+    result = subprocess.run(
+        [sys.executable, "-c", _FORK_SCRIPT],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        timeout=240,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, f"child exit {result.returncode} (4 = hung): {result.stderr[-2000:]}"
+
+
 @pytest.mark.shared_data
 def test_kiwi_on_real_nsmc_reviews(kiwi: KiwiTokenizer, shared_datasets: Path) -> None:
     path = shared_datasets / "nsmc" / "ratings_train.txt"
@@ -325,7 +364,7 @@ def test_kiwi_on_real_nsmc_reviews(kiwi: KiwiTokenizer, shared_datasets: Path) -
         pytest.skip(f"{path} not found")
     with path.open(encoding="utf-8") as handle:
         next(handle)
-        texts = [line.rstrip("\n").split("\t")[1] for _, line in zip(range(300), handle)]
+        texts = [line.rstrip("\n").split("\t")[1] for _, line in zip(range(300), handle, strict=False)]
     batch = kiwi.tokenize_batch(texts, progress=False)
     assert batch == [kiwi.tokenize(t) for t in texts]
     assert batch[0] == ["아", "더빙", "..", "진짜", "짜증", "나", "네요", "목소리"]
@@ -470,6 +509,7 @@ def test_vocabulary_encode_decode_and_oov() -> None:
     assert vocabulary.decode([4, 3, 1, 0, 0]) == ["bad", "movie", "[UNK]", "", ""]
     assert vocabulary.decode(np.array([[2, 0]], dtype=np.int64), skip_padding=True) == ["good"]
     assert vocabulary.decode([]) == []
+    assert vocabulary.encode_batch([]) == []
     with pytest.raises(ConfigError, match="id 5 is not a valid id"):
         vocabulary.decode([2, 5])
     with pytest.raises(ConfigError, match="id -1 is not a valid id"):
@@ -484,7 +524,7 @@ def test_encode_batch_equals_per_item_encode(token_lists: list[list[str]]) -> No
     vocabulary = Vocabulary.build([["a", "b", "b", "c", "영화"]], max_size=5)
     batch = vocabulary.encode_batch(token_lists)
     assert len(batch) == len(token_lists)
-    for ids, tokens in zip(batch, token_lists):
+    for ids, tokens in zip(batch, token_lists, strict=True):
         single = vocabulary.encode(tokens)
         assert ids.dtype == np.int32 and ids.shape == single.shape
         assert np.array_equal(ids, single)
@@ -496,7 +536,9 @@ def test_encode_batch_rejects_strings() -> None:
         vocabulary.encode_batch([["a"], "bad"])  # type: ignore[list-item]
 
 
-@pytest.mark.parametrize(("max_size", "min_count", "message"), [(1, 1, "max_size"), (10, 0, "min_count"), (True, 1, "max_size")])
+@pytest.mark.parametrize(
+    ("max_size", "min_count", "message"), [(1, 1, "max_size"), (10, 0, "min_count"), (True, 1, "max_size")]
+)
 def test_vocabulary_bad_arguments(max_size: int, min_count: int, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Vocabulary.build(TOKEN_LISTS, max_size=max_size, min_count=min_count)
@@ -550,7 +592,8 @@ def test_vocabulary_save_is_atomic(tmp_path: Path, monkeypatch) -> None:
         (b"[1, 2, 3]", "not a bilstm_attention vocabulary"),
         (b'{"format": "bilstm_attention.vocabulary", "format_version": 99, "tokens": []}', "format_version 99"),
         (b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": ["a", "b"]}', "reserved"),
-        (b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": ["", "[UNK]", "a", "a"]}', "repeats"),
+        (b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": ["", "[UNK]", "a", "a"]}',
+         "repeats"),
         (b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": ["", "[UNK]", 3]}', "strings"),
         (b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": "abc"}', "'tokens' must be a list"),
         (b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": ["", "[UNK]"], "counts": [1]}',

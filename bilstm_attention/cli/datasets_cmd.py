@@ -173,7 +173,6 @@ def prepare_command(args: argparse.Namespace) -> int:
     """``datasets prepare``: download what is missing, then verify."""
     from bilstm_attention.data import get_spec
     from bilstm_attention.data.sources import ensure_file, find_extracted_dir, find_file
-    from bilstm_attention.data.verify import verify_dataset
 
     names, error = _resolve_names(args.names)
     if error:

@@ -74,6 +74,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     text = parser.add_argument_group("text")
     text.add_argument("--tokenizer", help="english, whitespace, kiwi, okt or mecab")
     text.add_argument("--vocab-size", type=int)
+    text.add_argument("--min-count", type=int, help="tokens seen fewer times in train are out of vocabulary")
     text.add_argument("--max-length", type=int, help="cut reviews to this many tokens")
     text.add_argument("--truncation", choices=("head", "tail", "head_tail"))
     text.add_argument("--pad-to-max-length", action="store_true", default=None, help="pad every batch to --max-length (the seed tutorial's way)")
@@ -97,7 +98,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--validation-fraction", type=float)
     fit.add_argument("--seed", type=int)
     fit.add_argument("--strategy", choices=("default", "mirrored"))
-    fit.add_argument("--no-tensorboard", dest="tensorboard", action="store_false", default=None)
+    fit.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=None, help="write TensorBoard logs (default: on)")
     parser.set_defaults(func=run)
 
 
@@ -111,7 +112,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     values: dict[str, Any] = recipe_config(args.dataset, args.recipe).to_dict() if args.recipe else {}
     classifier: dict[str, Any] = dict(values.pop("classifier", {}))
     for flag in ("dataset", "data_dir", "path", "file", "text_column", "label_column", "label_map",
-                 "limit", "tokenizer", "vocab_size", "max_length", "truncation", "pad_to_max_length",
+                 "limit", "tokenizer", "vocab_size", "min_count", "max_length", "truncation", "pad_to_max_length",
                  "bucketing", "epochs", "batch_size", "validation_fraction", "seed", "strategy", "tensorboard"):
         value = getattr(args, flag, None)
         if value is not None:

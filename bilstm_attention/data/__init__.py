@@ -1,6 +1,20 @@
 """Datasets: the registry (``datasets.yaml``), loading, users' own files, the encoded-array
 cache and verification.
 
+Example::
+
+    from bilstm_attention.data import encode_dataset, load_dataset
+
+    splits = load_dataset("nsmc")               # train / validation / test, int64 labels
+    print(splits.summary())                     # counts before and after every step
+    encoded = encode_dataset(splits, "kiwi", 30_000)   # tokenized once, then cached
+
+Modules (one job each): ``registry`` (datasets.yaml -> frozen dataclasses), ``sources``
+(data directories, downloads, safe extraction), ``digests`` (memoised file checksums),
+``readers`` (upstream formats), ``structure`` (structure checks), ``splits`` (containers and
+deterministic split rules), ``loading`` (load_dataset), ``user_file`` (load_file),
+``cache`` (encoded arrays), ``parsed_cache`` (parsed archives), ``verify``.
+
 This package never imports TensorFlow or Keras (``bilstm-attention datasets list`` stays
 fast); tokenizers are imported only by :func:`encode_dataset`.
 """
@@ -24,7 +38,12 @@ from bilstm_attention.data.registry import (
     load_registry,
 )
 from bilstm_attention.data.sources import default_cache_dir, safe_extract
-from bilstm_attention.data.splits import DatasetSplits, LoadReport, SourceFile, TextSplit
+from bilstm_attention.data.splits import (
+    DatasetSplits,
+    LoadReport,
+    SourceFile,
+    TextSplit,
+)
 from bilstm_attention.data.user_file import load_file, parse_label_map
 from bilstm_attention.data.verify import FileCheck, VerificationReport, verify_dataset
 

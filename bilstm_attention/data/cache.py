@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from bilstm_attention.data.sources import default_cache_dir
+from bilstm_attention.data.sources import default_cache_dir, file_mode
 from bilstm_attention.data.splits import DatasetSplits
 from bilstm_attention.errors import ConfigError, DataWarning
 
@@ -70,7 +70,7 @@ class EncodedSplits:
 
 
 def _tokenizers_module():
-    import bilstm_attention.tokenizers as tokenizers
+    from bilstm_attention import tokenizers
 
     return tokenizers
 
@@ -124,6 +124,7 @@ def _write_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
+        os.chmod(tmp, file_mode())
         with os.fdopen(fd, "wb") as handle:
             _save_arrays(handle, arrays)
             handle.flush()

@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 
 from bilstm_attention.data.digests import check_file, file_digest
-from bilstm_attention.data.readers import READER_VERSION, ImdbRead, Records, read_imdb, read_registry_table
+from bilstm_attention.data.readers import (
+    READER_VERSION,
+    ImdbRead,
+    Records,
+    read_imdb,
+    read_registry_table,
+)
 from bilstm_attention.data.registry import DatasetSpec, FileSpec, get_spec
 from bilstm_attention.data.sources import (
     default_cache_dir,
@@ -47,7 +53,11 @@ from bilstm_attention.data.splits import (
     stratified_holdout,
     take,
 )
-from bilstm_attention.data.structure import describe_counts, observed_counts, structure_problems
+from bilstm_attention.data.structure import (
+    describe_counts,
+    observed_counts,
+    structure_problems,
+)
 from bilstm_attention.errors import (
     BilstmAttentionError,
     ChecksumError,
@@ -258,10 +268,37 @@ def _problems(spec: DatasetSpec, observed: dict[str, Any], parts) -> dict[str, l
     return {role: [p for p in problems if p.startswith(f"{role}:")] for role in parts}
 
 
+def _imdb_observed(spec: DatasetSpec, counts: dict[tuple[str, str], int]) -> dict[str, Any]:
+    rule = spec.label_rule
+    observed: dict[str, Any] = {"rows": {}, "classes": {}}
+    for part in ("train", "test"):
+        observed["rows"][part] = sum(counts.get((part, raws[0]), 0) for raws in rule.classes.values())
+        observed["classes"][part] = {name: counts.get((part, raws[0]), 0) for name, raws in rule.classes.items()}
+    if rule.unlabeled:
+        observed["rows"]["unlabeled"] = counts.get(("train", rule.unlabeled), 0)
+    return observed
+
+
 def _read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_seed) -> RawData:
+    from bilstm_attention.data.parsed_cache import (
+        load_parsed,
+        parsed_cache_path,
+        save_parsed,
+    )
+
     file = spec.files[0]
     path = resolved.paths[file.role]
     source = sources[file.role]
+    cache_file = key = None
+    if source.algorithm != "content-sha256":  # an archive: its reviews may be cached
+        cache_file, key = parsed_cache_path(spec, source.algorithm, source.digest, unlabeled)
+        # a read that kept the unlabeled reviews serves a read without them too
+        for flag in (unlabeled,) if unlabeled else (False, True):
+            cached = load_parsed(*parsed_cache_path(spec, source.algorithm, source.digest, flag))
+            if cached is not None:
+                parts, texts, observed, _ = cached
+                return RawData(parts, texts if unlabeled else None, [source], observed,
+                               {file.role: structure_problems(spec, observed)})
     select = None
     if limit is not None and not unlabeled:
         trusted = source.matches_upstream or resolved.explicit or (
@@ -272,15 +309,11 @@ def _read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_
     expected_members = sum(rows.values()) + 8 if rows else None
     read: ImdbRead = read_imdb(path, spec, unlabeled=unlabeled, select=select, progress=progress,
                                expected_members=expected_members)
-    rule = spec.label_rule
-    observed: dict[str, Any] = {"rows": {}, "classes": {}}
-    for part in ("train", "test"):
-        observed["rows"][part] = sum(read.counts.get((part, raws[0]), 0) for raws in rule.classes.values())
-        observed["classes"][part] = {name: read.counts.get((part, raws[0]), 0) for name, raws in rule.classes.items()}
-    if rule.unlabeled:
-        observed["rows"]["unlabeled"] = read.counts.get(("train", rule.unlabeled), 0)
+    observed = _imdb_observed(spec, read.counts)
     if source.algorithm == "content-sha256":
         source = SourceFile(file.role, path, "content-sha256", read.content_digest)
+    elif read.complete and cache_file is not None:
+        save_parsed(cache_file, key, read.parts, read.unlabeled, observed, read.counts)
     problems = {file.role: structure_problems(spec, observed)} if read.complete else {}
     return RawData(read.parts, read.unlabeled, [source], observed, problems, read.complete)
 
@@ -319,8 +352,12 @@ def judge(spec: DatasetSpec, raw: RawData, explicit: bool) -> list[str]:
                 f"and its structure checks fail: {'; '.join(problems)}. Delete the file (it will be "
                 "downloaded again) or replace it with the upstream one."
             )
-        if not raw.complete:
-            continue  # only reached for files verified before (memo)
+        if not raw.complete:  # a limit read of a file whose full structure checks passed before
+            messages.append(
+                f"{name}: {source.algorithm} {source.digest} differs from upstream's {source.expected}; "
+                "accepted because its structure checks passed when it was read in full"
+            )
+            continue
         messages.append(
             f"{name}: {source.algorithm} {source.digest} differs from upstream's {source.expected}; "
             f"accepted because its structure checks pass ({describe_counts(raw.observed)})"
@@ -402,6 +439,25 @@ def _read_tfds(spec: DatasetSpec, *, download: bool, progress: bool, unlabeled: 
     return RawData(parts, texts_unlabeled, [source], observed, _problems(spec, observed, parts))
 
 
+def _read_source(spec: DatasetSpec, source: str, data_dir, path, *, download: bool, progress: bool,
+                 unlabeled: bool, limit: int | None, limit_seed: int) -> tuple[RawData, str]:
+    """Read from the upstream files, or from tensorflow-datasets (``source="tfds"``, or
+    ``"auto"`` when the files are unavailable and tensorflow-datasets is installed)."""
+    if source == "tfds":
+        return _read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled), "tfds"
+    try:
+        resolved = resolve_files(spec, data_dir, path, download=download, progress=progress)
+    except DatasetNotFoundError as exc:
+        if not (source == "auto" and path is None and spec.tfds_name and tfds_available()):
+            raise
+        try:
+            return _read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled), "tfds"
+        except DatasetNotFoundError as tfds_exc:
+            raise DatasetNotFoundError(f"{exc}\nThe tensorflow-datasets fallback failed too: {tfds_exc}") from None
+    raw = read_files(spec, resolved, progress=progress, unlabeled=unlabeled, limit=limit, limit_seed=limit_seed)
+    return raw, "files"
+
+
 # ------------------------------------------------------------------------------ assembly
 
 
@@ -411,7 +467,7 @@ def _duplicates(texts: list[str]) -> int:
 
 def assemble(spec: DatasetSpec, raw: RawData, *, validation_fraction: float, validation_seed: int,
              limit: int | None, limit_seed: int, settings: dict[str, Any], fingerprint: str,
-             explicit: bool, notes: list[str]) -> DatasetSplits:
+             notes: list[str]) -> DatasetSplits:
     """Form train / test (upstream or the deterministic split), apply ``limit``, cut the
     validation slice, and count everything into the report."""
     report = LoadReport()
@@ -540,32 +596,13 @@ def load_dataset(
     if unlabeled and not spec.label_rule.unlabeled:
         raise ConfigError(f"dataset {spec.name!r} has no unlabeled reviews")
 
-    used_source = source
     explicit = path is not None
-    if source == "tfds":
-        raw = _read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled)
-        notes: list[str] = []
-    else:
-        try:
-            resolved = resolve_files(spec, data_dir, path, download=download, progress=progress)
-        except DatasetNotFoundError as exc:
-            if source == "auto" and spec.tfds_name and tfds_available():
-                try:
-                    raw = _read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled)
-                except DatasetNotFoundError as tfds_exc:
-                    raise DatasetNotFoundError(f"{exc}\nThe tensorflow-datasets fallback failed too: {tfds_exc}") from None
-                used_source = "tfds"
-                resolved = None
-            else:
-                raise
-        if used_source != "tfds":
-            used_source = "files"
-            raw = read_files(spec, resolved, progress=progress, unlabeled=unlabeled, limit=limit,
-                             limit_seed=limit_seed)
-        notes = []
+    raw, used_source = _read_source(spec, source, data_dir, path, download=download, progress=progress,
+                                    unlabeled=unlabeled, limit=limit, limit_seed=limit_seed)
     if used_source == "files":
         notes = judge(spec, raw, explicit)
     else:
+        notes = []
         problems = [p for ps in raw.problems.values() for p in ps]
         if problems:
             raise DataError(f"tensorflow-datasets {spec.tfds_name}: structure checks failed: {'; '.join(problems)}")
@@ -580,8 +617,7 @@ def load_dataset(
         "limit_test_fraction": spec.limit_test_fraction if limit is not None else None,
     }
     return assemble(spec, raw, validation_fraction=fraction, validation_seed=validation_seed, limit=limit,
-                    limit_seed=limit_seed, settings=settings, fingerprint=fingerprint, explicit=explicit,
-                    notes=notes)
+                    limit_seed=limit_seed, settings=settings, fingerprint=fingerprint, notes=notes)
 
 
 def load_unlabeled(
@@ -618,5 +654,14 @@ def counts_summary(splits: DatasetSplits) -> dict[str, Any]:
     return {"name": splits.name, "fingerprint": splits.fingerprint, **splits.report.to_dict()}
 
 
-__all__ = ["load_dataset", "load_unlabeled", "resolve_files", "read_files", "judge", "assemble",
-           "make_fingerprint", "counts_summary", "SOURCES"]
+__all__ = [
+    "SOURCES",
+    "assemble",
+    "counts_summary",
+    "judge",
+    "load_dataset",
+    "load_unlabeled",
+    "make_fingerprint",
+    "read_files",
+    "resolve_files",
+]

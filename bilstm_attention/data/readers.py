@@ -251,6 +251,7 @@ class _ImdbCollector:
         self.counts: Counter = Counter()
         self.dropped: dict[str, Counter] = {s: Counter() for s in ("train", "test")}
         self.digest = hashlib.sha256()
+        self.hash_content = False
         breaks = spec.format.html_line_breaks
         self.break_with = {"newline": "\n", "space": " "}.get(breaks or "keep")
 
@@ -286,8 +287,9 @@ class _ImdbCollector:
                 f"{self.display}: {relpath} is not valid {self.spec.format.encoding} "
                 f"(byte 0x{data[exc.start]:02x} at offset {exc.start})"
             ) from None
-        self.digest.update(f"{relpath}\0{len(data)}\0".encode())
-        self.digest.update(data)
+        if self.hash_content:  # folders only: an archive has its file digest
+            self.digest.update(f"{relpath}\0{len(data)}\0".encode())
+            self.digest.update(data)
         if self.break_with is not None:
             text = _HTML_BREAK.sub(self.break_with, text)
         if folder == self.rule.unlabeled:
@@ -354,6 +356,7 @@ def read_imdb(
     display = str(source)
     collector = _ImdbCollector(spec, display, splits, unlabeled, select)
     if source.is_dir():
+        collector.hash_content = True
         return _read_imdb_folder(source, collector, progress)
     bar = tqdm(total=expected_members, desc=f"reading {source.name}", unit=" files", disable=not progress,
                leave=False, mininterval=0.5)

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from bilstm_attention.errors import ConfigError
@@ -31,8 +30,24 @@ _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+class FrozenDict(dict):
+    """A read-only dict: specs stay immutable, yet picklable, copyable and JSON-serialisable."""
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("registry entries are read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+    __ior__ = _readonly  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=lambda item: str(item[0]))))
+
+
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(mapping))
+    return FrozenDict(mapping)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ Resolution order for a registry file ``<name>/<filename>``:
 
 In each directory the file is looked for as ``<dir>/<name>/<filename>`` and then
 ``<dir>/<filename>``. If it is nowhere, it is downloaded (when allowed) into the first of
-these directories, as ``<dir>/<name>/<filename>``: streamed to a temporary file in the same
-folder with a progress bar, its checksum verified, then renamed into place. A download whose
-size or checksum is wrong is deleted and reported (:class:`ChecksumError`).
+these directories that is writable (a read-only shared copy is skipped), as
+``<dir>/<name>/<filename>``: the server is contacted first (without a network nothing is
+written), the bytes are streamed to a temporary file in the same folder with a progress bar,
+the size and checksum are verified, and only then is the file renamed into place. A download
+whose size or checksum is wrong is deleted and reported (:class:`ChecksumError`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import http.client
 import os
 import posixpath
 import shutil
-import socket
 import tarfile
 import tempfile
 import urllib.error
@@ -46,6 +47,19 @@ DATA_ENV = "BILSTM_ATTENTION_DATA"
 CACHE_ENV = "BILSTM_ATTENTION_CACHE"
 DOWNLOAD_TIMEOUT = 60.0
 _CHUNK = 1 << 16
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def file_mode(directory: bool = False) -> int:
+    """The permissions a new file (or folder) gets under the current umask (``mkstemp`` and
+    ``mkdtemp`` make theirs private; downloads, extracted folders and cache files should be
+    like any other)."""
+    return (0o777 if directory else 0o666) & ~_umask()
 
 
 def default_cache_dir() -> Path:
@@ -80,6 +94,32 @@ def data_roots(data_dir: str | os.PathLike[str] | None = None) -> list[DataRoot]
         if all(root.path != other.path for other in unique):
             unique.append(root)
     return unique
+
+
+def is_writable(path: Path) -> bool:
+    """Whether files can be created under ``path``: its nearest existing folder is writable
+    for us and not marked read-only (no write bit at all, as for a shared read-only copy;
+    this also holds back root, for whom ``os.access`` is always true)."""
+    path = Path(path)
+    while not path.exists():
+        if path.parent == path:
+            return False
+        path = path.parent
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return path.is_dir() and os.access(path, os.W_OK) and bool(mode & 0o222)
+
+
+def download_root(data_dir=None) -> DataRoot:
+    """Where missing files are downloaded to: the first writable data root (``data_dir``,
+    ``$BILSTM_ATTENTION_DATA``, the user cache)."""
+    roots = data_roots(data_dir)
+    for root in roots:
+        if is_writable(root.path):
+            return root
+    return roots[-1]
 
 
 def candidates(spec: DatasetSpec, name: str, roots: Iterable[DataRoot]) -> list[Path]:
@@ -155,35 +195,35 @@ def download(
     from bilstm_attention.version import __version__
 
     destination = Path(destination)
+    request = urllib.request.Request(url, headers={"User-Agent": f"bilstm-attention/{__version__}"})
+    # connect first: without a network nothing is written anywhere
     try:
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
-    except OSError as exc:
-        raise DownloadError(f"cannot write {destination} to download {url}: {exc.strerror or exc}") from None
-    tmp = Path(tmp_name)
-    sha256 = hashlib.sha256()
-    received = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            request = urllib.request.Request(url, headers={"User-Agent": f"bilstm-attention/{__version__}"})
-            try:
-                response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - URLs come from the registry
-            except urllib.error.HTTPError as exc:
-                raise DownloadError(f"downloading {url} failed: HTTP {exc.code} {exc.reason}") from None
-            except (urllib.error.URLError, socket.timeout, OSError, ValueError, http.client.HTTPException) as exc:
-                reason = getattr(exc, "reason", exc)
-                raise DownloadError(f"downloading {url} failed: {reason}") from None
-            with response:
+        response = urllib.request.urlopen(request, timeout=timeout)  # URLs come from the registry
+    except urllib.error.HTTPError as exc:
+        raise DownloadError(f"downloading {url} failed: HTTP {exc.code} {exc.reason}") from None
+    except (TimeoutError, urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DownloadError(f"downloading {url} failed: {reason}") from None
+    with response:
+        try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
+        except OSError as exc:
+            raise DownloadError(f"cannot write {destination} to download {url}: {exc.strerror or exc}") from None
+        tmp = Path(tmp_name)
+        sha256 = hashlib.sha256()
+        received = 0
+        try:
+            os.chmod(tmp, file_mode())
+            with os.fdopen(fd, "wb") as out:
                 length = response.headers.get("Content-Length") if hasattr(response, "headers") else None
                 total = int(length) if length and length.isdigit() else size
                 with _progress_bar(total, destination.name, progress) as bar:
                     while True:
                         try:
                             chunk = response.read(_CHUNK)
-                        except (OSError, socket.timeout, http.client.HTTPException) as exc:
-                            raise DownloadError(
-                                f"downloading {url} failed after {received:,} bytes: {exc}"
-                            ) from None
+                        except (TimeoutError, OSError, http.client.HTTPException) as exc:
+                            raise DownloadError(f"downloading {url} failed after {received:,} bytes: {exc}") from None
                         if not chunk:
                             break
                         out.write(chunk)
@@ -194,28 +234,28 @@ def download(
                     raise DownloadError(
                         f"downloading {url} ended early: got {received:,} of {int(length):,} bytes; try again"
                     )
-            out.flush()
-            os.fsync(out.fileno())
-        if size is not None and received != size:
-            raise ChecksumError(
-                f"downloaded {url}: {received:,} bytes, but the registry expects {size:,}; "
-                f"the download was deleted (upstream may have changed; check the URL or the registry)"
-            )
-        if checksum is not None:
-            if checksum.algorithm == "sha256":
-                actual = sha256.hexdigest()
-            else:
-                actual = file_digest(tmp, checksum.algorithm)
-            if actual != checksum.value:
+                out.flush()
+                os.fsync(out.fileno())
+            if size is not None and received != size:
                 raise ChecksumError(
-                    f"downloaded {url}: {checksum.algorithm} {actual} differs from the registry's "
-                    f"{checksum.value}; the download was deleted ({destination.name} is not the expected file)"
+                    f"downloaded {url}: {received:,} bytes, but the registry expects {size:,}; "
+                    f"the download was deleted (upstream may have changed; check the URL or the registry)"
                 )
-        os.replace(tmp, destination)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+            if checksum is not None:
+                if checksum.algorithm == "sha256":
+                    actual = sha256.hexdigest()
+                else:
+                    actual = file_digest(tmp, checksum.algorithm)
+                if actual != checksum.value:
+                    raise ChecksumError(
+                        f"downloaded {url}: {checksum.algorithm} {actual} differs from the registry's "
+                        f"{checksum.value}; the download was deleted ({destination.name} is not the expected file)"
+                    )
+            os.replace(tmp, destination)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
     remember_digest(destination, "sha256", sha256.hexdigest())
     return destination
 
@@ -231,7 +271,7 @@ def ensure_file(spec: DatasetSpec, file: FileSpec, data_dir=None, *, download_mi
         raise DatasetNotFoundError(missing_file_message(spec, file, looked, "downloading is disabled"))
     if not file.url:
         raise DatasetNotFoundError(missing_file_message(spec, file, looked, "it has no download URL"))
-    target = data_roots(data_dir)[0].path / spec.name / file.filename
+    target = download_root(data_dir).path / spec.name / file.filename
     try:
         return download(file.url, target, checksum=file.checksum, size=file.size, progress=progress)
     except ChecksumError:
@@ -327,6 +367,7 @@ def safe_extract(archive: str | os.PathLike[str], destination: str | os.PathLike
                 raise UnsafeArchiveError(f"{archive}: unsafe member: {exc}") from None
             except ARCHIVE_ERRORS as exc:
                 raise truncated_error(archive, count, last, exc) from None
+        os.chmod(tmp, file_mode(directory=True))
         os.replace(tmp, destination)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -136,7 +136,7 @@ class DatasetSplits:
 def count_by_class(labels: np.ndarray, class_names: Sequence[str]) -> dict[str, int]:
     counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(class_names))
     out = {name: int(counts[i]) for i, name in enumerate(class_names)}
-    out["total"] = int(len(labels))
+    out["total"] = len(labels)
     return out
 
 
@@ -171,7 +171,13 @@ def holdout_size(n: int, fraction: float) -> int:
 
 
 def stratified_holdout(labels: np.ndarray, keys: Sequence[str], fraction: float, seed: int) -> np.ndarray:
-    """Boolean mask of the held-out reviews: per class, the ``holdout_size`` lowest-ranked."""
+    """Boolean mask of the held-out reviews: per class, the lowest-ranked ``holdout_size``.
+
+    Reviews with the same key (the same text, when the text is the key) rank equally and are
+    kept together: the cut never separates them, so the held-out count of a class can exceed
+    ``holdout_size`` by less than the size of one such group (and a class made of a single
+    group is not split at all).
+    """
     labels = np.asarray(labels, dtype=np.int64)
     mask = np.zeros(len(labels), dtype=bool)
     if fraction <= 0 or len(labels) == 0:
@@ -179,7 +185,19 @@ def stratified_holdout(labels: np.ndarray, keys: Sequence[str], fraction: float,
     ranks = hash_ranks(keys, seed)
     for cls in np.unique(labels):
         order = _class_order(labels, ranks, int(cls))
-        mask[order[: holdout_size(len(order), fraction)]] = True
+        target = holdout_size(len(order), fraction)
+        if target == 0:
+            continue
+        cut = target
+        # extend the cut over reviews identical (same rank and key) to the last one taken
+        last = order[cut - 1]
+        while cut < len(order) and ranks[order[cut]] == ranks[last] and keys[order[cut]] == keys[last]:
+            cut += 1
+        if cut == len(order):  # never hold out a whole class: step back before the group
+            cut = target
+            while cut > 0 and ranks[order[cut - 1]] == ranks[last] and keys[order[cut - 1]] == keys[last]:
+                cut -= 1
+        mask[order[:cut]] = True
     return mask
 
 

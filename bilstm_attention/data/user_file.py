@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from bilstm_attention.data.digests import file_digest
-from bilstm_attention.data.loading import RawData, _check_fraction, _check_limit, _check_seed, assemble
+from bilstm_attention.data.loading import (
+    RawData,
+    _check_fraction,
+    _check_limit,
+    _check_seed,
+    assemble,
+)
 from bilstm_attention.data.readers import Records, _preview, iter_rows, separator_name
 from bilstm_attention.data.registry import (
     DatasetSpec,
@@ -226,8 +232,8 @@ def load_file(
         raise ConfigError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
     split_seed = _check_seed("split_seed", split_seed)
 
-    options = dict(text_column=text_column, label_column=label_column, sep=sep, header=header, quoting=quoting,
-                   encoding=encoding, label_map=mapping, empty_text=empty_text)
+    options = {"text_column": text_column, "label_column": label_column, "sep": sep, "header": header,
+               "quoting": quoting, "encoding": encoding, "label_map": mapping, "empty_text": empty_text}
     records, header_row = _read_user_file(path, **options)
     parts = {"all": records}
     files = [("all", path)]
@@ -306,7 +312,7 @@ def load_file(
                 "validation_seed": validation_seed, "limit": limit,
                 "limit_seed": limit_seed if limit is not None else None}
     splits = assemble(spec, raw, validation_fraction=fraction, validation_seed=validation_seed, limit=limit,
-                      limit_seed=limit_seed, settings=settings, fingerprint=fingerprint, explicit=True, notes=[])
+                      limit_seed=limit_seed, settings=settings, fingerprint=fingerprint, notes=[])
     counts = Counter(records.labels)
     missing = [class_names[i] for i in range(num_classes) if counts[i] == 0]
     if missing:

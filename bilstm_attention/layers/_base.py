@@ -133,12 +133,18 @@ class _BaseAttention(keras.layers.Layer):
 
     # ------------------------------------------------------------------ masks
 
-    def _values_mask(self, values: Tensor, mask: Tensor | None, values_mask: Tensor | None):
-        """The mask over the value steps: the explicit ``mask`` if any, else the carried one."""
+    def _values_mask(
+        self, values: Tensor, mask: Tensor | None, values_mask: Tensor | None
+    ) -> Tensor | None:
+        """The mask over the value steps: the explicit ``mask`` if any, else the carried one.
+
+        Only the shape is checked here; ``call`` casts the result to bool.
+        """
         chosen = mask if mask is not None else values_mask
         if chosen is None:
             return None
-        chosen = ops.convert_to_tensor(chosen)
+        if not hasattr(chosen, "shape"):  # e.g. a nested list
+            chosen = ops.convert_to_tensor(chosen)
         shape = tuple(chosen.shape)
         v_shape = tuple(values.shape)
         if len(shape) != 2 or any(
@@ -148,15 +154,14 @@ class _BaseAttention(keras.layers.Layer):
                 f"{type(self).__name__}: the mask of `values` must have shape (batch, T) = "
                 f"{_fmt(v_shape[:2])}; received mask shape {_fmt(shape)}"
             )
-        return ops.cast(chosen, "bool")
+        return chosen
 
     def _remember_output_mask(self, values: Tensor, query: Tensor, query_mask: Any) -> None:
-        out_mask = None
+        """Keeps ``(values, query_mask)`` for :meth:`compute_mask`, which Keras calls next."""
+        pending = None
         if query_mask is not None and len(query.shape) == 3:
-            out_mask = ops.cast(query_mask, "bool")
-        object.__setattr__(
-            self, "_pending_output_mask", (values, out_mask) if out_mask is not None else None
-        )
+            pending = (values, query_mask)
+        object.__setattr__(self, "_pending_output_mask", pending)
 
     def compute_mask(self, values: Tensor, previous_mask: Any = None) -> Any:
         """Keras mask of the outputs ``(context, weights)``.
@@ -236,6 +241,10 @@ class _BaseAttention(keras.layers.Layer):
         """
         self._check_shapes(values.shape, query.shape)
         step_mask = self._values_mask(values, mask, values_mask)
+        if step_mask is not None:
+            step_mask = ops.cast(step_mask, "bool")
+        if query_mask is not None:
+            query_mask = ops.cast(query_mask, "bool")
         self._remember_output_mask(values, query, query_mask)
 
         single_step = len(query.shape) == 2

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 from collections.abc import Sequence
@@ -94,7 +95,7 @@ class KiwiTokenizer(MorphTokenizer):
             raise ConfigError(f"option 'model_type' must be a string or null, got {model_type!r}")
         self.model_type = model_type
         if num_workers is None:
-            num_workers = os.cpu_count() or 1
+            num_workers = _usable_cores()
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
             raise ConfigError(f"option 'num_workers' must be a positive integer, got {num_workers!r}")
         self.num_workers = num_workers
@@ -144,14 +145,34 @@ class KiwiTokenizer(MorphTokenizer):
 _MISSING = "the 'kiwi' tokenizer needs kiwipiepy: pip install kiwipiepy"
 
 # One Kiwi per (model_type, num_workers) per process: loading the model takes ~1.5 s and
-# ~100 MB, and Kiwi's analysis does not change its state, so tokenizers share it.
-_SHARED: dict[tuple[str | None, int], Any] = {}
+# ~500 MB, and Kiwi's analysis does not change its state, so tokenizers share it. Keyed by
+# the process id too: a Kiwi inherited through fork has lost its worker threads (and is
+# never deleted: its destructor would wait for them).
+_SHARED: dict[tuple[int, str | None, int], Any] = {}
 _SHARED_LOCK = threading.Lock()
+
+
+def _keep_inherited_alive() -> None:
+    """In a forked child: never destroy the parent's Kiwi objects (their threads are gone)."""
+    for kiwi in _SHARED.values():
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(kiwi))
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_keep_inherited_alive)
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (``os.cpu_count()`` can count the host's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not available on macOS/Windows
+        return os.cpu_count() or 1
 
 
 def _shared_kiwi(model_type: str | None, num_workers: int) -> Any:
     """The process's Kiwi for these settings, created on first use."""
-    key = (model_type, num_workers)
+    key = (os.getpid(), model_type, num_workers)
     with _SHARED_LOCK:
         kiwi = _SHARED.get(key)
         if kiwi is None:

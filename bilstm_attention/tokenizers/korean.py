@@ -15,6 +15,7 @@ and punctuation (``!!``, ``...``) carry sentiment in these reviews.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -106,17 +107,23 @@ class MorphTokenizer(Tokenizer):
         self._stopword_set = frozenset(self.stopwords)
         self._tag_set = frozenset(self.stopword_tags)
         self._analyser: Any = None
+        self._analyser_pid: int | None = None
         self._lock = threading.Lock()
 
     # -- analyser life cycle -------------------------------------------------------------
 
     @property
     def analyser(self) -> Any:
-        """The underlying analyser object, created on first access."""
-        if self._analyser is None:
+        """The underlying analyser object, created on first access.
+
+        A forked child process creates its own: an analyser's worker threads do not survive
+        ``fork`` (Kiwi's batch API would wait for them forever).
+        """
+        if self._analyser is None or self._analyser_pid != os.getpid():
             with self._lock:
-                if self._analyser is None:
+                if self._analyser is None or self._analyser_pid != os.getpid():
                     self._analyser = self._load()
+                    self._analyser_pid = os.getpid()
         return self._analyser
 
     def _load(self) -> Any:  # pragma: no cover - abstract
@@ -124,7 +131,7 @@ class MorphTokenizer(Tokenizer):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_analyser"] = None
+        state["_analyser"] = state["_analyser_pid"] = None
         del state["_lock"]
         return state
 

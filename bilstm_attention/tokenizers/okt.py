@@ -83,7 +83,7 @@ class OktTokenizer(MorphTokenizer):
     def tokenize_batch(self, texts: Sequence[str], progress: bool = True) -> list[list[str]]:
         texts = check_texts(texts)
         if texts:
-            self.analyser  # start the JVM before the progress bar appears
+            _ = self.analyser  # start the JVM before the progress bar appears
         return [self.tokenize(text) for text in progress_bar(texts, self.name, progress)]
 
     def _options(self) -> dict[str, Any]:

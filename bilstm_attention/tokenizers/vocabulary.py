@@ -171,8 +171,9 @@ class Vocabulary:
     def encode_batch(self, token_lists: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """``[self.encode(tokens) for tokens in token_lists]``, computed in one pass.
 
-        All ids are looked up into one flat array, which is then cut per text: about twice
-        as fast as encoding each list on its own for short reviews.
+        All ids are looked up (one dict lookup per token) into one flat array, which is then
+        cut per text; ~1 CPU-second for 150,000 reviews of ~20 tokens, 15-20% faster than
+        encoding each list on its own. Each returned array owns its memory.
         """
         if isinstance(token_lists, str):
             raise ConfigError("encode_batch takes a list of token lists, not a string")
@@ -180,6 +181,8 @@ class Vocabulary:
         bad = next((i for i, t in enumerate(token_lists) if isinstance(t, str)), None)
         if bad is not None:
             raise ConfigError(f"token_lists[{bad}] is a string, not a list of tokens")
+        if not token_lists:
+            return []
         lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
         total = int(lengths.sum())
         flat = np.fromiter(
@@ -187,7 +190,7 @@ class Vocabulary:
         )
         ends = np.cumsum(lengths).tolist()
         starts = [0, *ends[:-1]]
-        return [flat[start:end].copy() for start, end in zip(starts, ends)]
+        return [flat[start:end].copy() for start, end in zip(starts, ends, strict=True)]
 
     def decode(self, ids: Iterable[int] | np.ndarray, skip_padding: bool = False) -> list[str]:
         """The tokens of ``ids`` (padding decodes to ``""`` unless ``skip_padding=True``).

@@ -28,6 +28,7 @@ class TrainConfig:
         tokenizer: tokenizer name (``english``, ``kiwi``, ``okt``, ``mecab``, ``whitespace``).
         tokenizer_options: options of the tokenizer.
         vocab_size: vocabulary size including the padding and OOV ids.
+        min_count: tokens seen fewer times in train are out of vocabulary.
         max_length: reviews are cut to this many tokens (see ``truncation``).
         truncation: ``head``, ``tail`` or ``head_tail``.
         pad_to_max_length: pad every batch to ``max_length`` (the seed tutorial's fixed
@@ -57,6 +58,7 @@ class TrainConfig:
     tokenizer: str | None = None
     tokenizer_options: dict[str, Any] = field(default_factory=dict)
     vocab_size: int | None = None
+    min_count: int = 1
     max_length: int | None = None
     truncation: str = "head"
     pad_to_max_length: bool = False

@@ -66,10 +66,19 @@ def bucket_boundaries(max_length: int, smallest: int = 16, growth: float = 1.25)
     return edges
 
 
-def _ragged(ids: Sequence[np.ndarray]) -> tf.RaggedTensor:
+def _examples(ids: Sequence[np.ndarray], labels: np.ndarray | None = None) -> tf.data.Dataset:
+    """One element per sequence (a 1-D int32 tensor), with its label if given.
+
+    The sequences are stored once as a ragged tensor; slicing it yields ragged elements of
+    ragged rank 0, which the identity ``map`` turns into the plain tensors that
+    ``padded_batch`` and ``bucket_by_sequence_length`` need.
+    """
     lengths = np.fromiter((len(seq) for seq in ids), dtype=np.int64, count=len(ids))
-    flat = np.concatenate(ids) if len(ids) else np.zeros(0, dtype=np.int32)
-    return tf.RaggedTensor.from_row_lengths(flat.astype(np.int32), lengths)
+    flat = np.concatenate(ids).astype(np.int32) if len(ids) else np.zeros(0, dtype=np.int32)
+    ragged = tf.RaggedTensor.from_row_lengths(flat, lengths)
+    if labels is None:
+        return tf.data.Dataset.from_tensor_slices(ragged).map(lambda tokens: tokens)
+    return tf.data.Dataset.from_tensor_slices((ragged, np.asarray(labels))).map(lambda tokens, label: (tokens, label))
 
 
 def training_dataset(
@@ -93,8 +102,7 @@ def training_dataset(
         pad_to: pad every batch to this fixed length (the seed recipe's ``maxlen=500``).
     """
     _check_lengths(ids, labels)
-    dataset = tf.data.Dataset.from_tensor_slices((_ragged(ids), np.asarray(labels)))
-    dataset = dataset.shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
+    dataset = _examples(ids, labels).shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
     if pad_to is not None:
         dataset = dataset.padded_batch(batch_size, padded_shapes=([pad_to], []))
     elif bucketing:
@@ -128,9 +136,7 @@ def inference_dataset(
         _check_lengths(ids, labels)
     lengths = np.fromiter((len(seq) for seq in ids), dtype=np.int64, count=len(ids))
     order = np.argsort(lengths, kind="stable")
-    ragged = _ragged([ids[i] for i in order])
-    elements = ragged if labels is None else (ragged, np.asarray(labels)[order])
-    dataset = tf.data.Dataset.from_tensor_slices(elements)
+    dataset = _examples([ids[i] for i in order], None if labels is None else np.asarray(labels)[order])
     if pad_to is not None:
         shapes = [pad_to] if labels is None else ([pad_to], [])
         dataset = dataset.padded_batch(batch_size, padded_shapes=shapes)

@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,9 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
 
     tokenizer = get_tokenizer(config.tokenizer, **config.tokenizer_options)
     started = time.perf_counter()
-    encoded = data_lib.encode_dataset(splits, tokenizer, config.vocab_size, cache_dir=config.cache_dir)
+    encoded = data_lib.encode_dataset(
+        splits, tokenizer, config.vocab_size, min_count=config.min_count, cache_dir=config.cache_dir
+    )
     timings["tokenize_seconds"] = time.perf_counter() - started
     timings["tokenize_from_cache"] = bool(encoded.from_cache)
 
@@ -224,7 +227,13 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
         callbacks.append(keras.callbacks.TensorBoard(str(run.log_dir), write_graph=False))
 
     run.best_checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    model.fit(train_data, validation_data=val_data, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
+    with warnings.catch_warnings():
+        # bucketed datasets have no known length: Keras learns it in the first epoch and
+        # warns that the input "ran out of data", which is expected here
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        model.fit(
+            train_data, validation_data=val_data, epochs=config.epochs, callbacks=callbacks, verbose=verbose, shuffle=False
+        )
     timings["epoch_seconds"] = timer.seconds
 
     if config.patience is not None and run.best_checkpoint.is_file():

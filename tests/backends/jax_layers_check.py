@@ -41,9 +41,18 @@ assert {layer.score for layer in layers[1:]} <= set(LUONG_SCORES)
 for layer in layers:
     d_q = D_V if getattr(layer, "score", None) in ("dot", "scaled_dot") else D_Q
     values = rng.normal(size=(BATCH, T, D_V)).astype("float32")
+    layer.build(values.shape, (BATCH, T_Q, d_q))
+    trainable = [v.value for v in layer.trainable_variables]
+    frozen = [v.value for v in layer.non_trainable_variables]
+
+    # Jitted: op-by-op JAX compiles every new op shape, which is slow.
+    @jax.jit
+    def forward(tv, v, q, layer=layer, frozen=frozen):
+        return layer.stateless_call(tv, frozen, v, q, mask=mask)[0]
+
     for q_shape in ((BATCH, d_q), (BATCH, T_Q, d_q)):
         query = rng.normal(size=q_shape).astype("float32")
-        context, weights = layer(values, query, mask=mask)
+        context, weights = forward(trainable, values, query)
         lead = q_shape[:-1]
         assert context.shape == (*lead, D_V), (layer.name, context.shape)
         assert weights.shape == (*lead, T), (layer.name, weights.shape)
@@ -53,15 +62,10 @@ for layer in layers:
         np.testing.assert_allclose(w[[0, 2]].sum(-1), 1.0, atol=1e-5)
         assert np.all(w[1] == 0.0) and np.all(c[1] == 0.0), layer.name
 
-
-    # One gradient per layer (3-D query), jitted: op-by-op JAX is slow to dispatch.
     coef = rng.normal(size=context.shape).astype("float32")
-    trainable = [v.value for v in layer.trainable_variables]
-    frozen = [v.value for v in layer.non_trainable_variables]
 
-    def loss(tv, v, q, layer=layer, frozen=frozen, coef=coef):
-        (ctx, _), _ = layer.stateless_call(tv, frozen, v, q, mask=mask)
-        return keras.ops.sum(ctx * coef)
+    def loss(tv, v, q, forward=forward, coef=coef):
+        return keras.ops.sum(forward(tv, v, q)[0] * coef)
 
     g_tv, g_v = jax.jit(jax.grad(loss, argnums=(0, 1)))(trainable, values, query)
     for g in [*g_tv, g_v]:
