@@ -8,11 +8,15 @@ The real datasets live in ``../shared/datasets`` beside the repository (or where
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
+# Keep every test's dataset cache (including module- and session-scoped fixtures') out of
+# the user's real cache directory.
+os.environ.setdefault("BILSTM_ATTENTION_CACHE", tempfile.mkdtemp(prefix="bilstm-attention-test-cache-"))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -38,10 +42,3 @@ def shared_datasets() -> Path:
 def fixtures_dir() -> Path:
     """Directory with the small hand-written test fixtures."""
     return FIXTURES
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep every test's dataset cache out of the user's real cache directory."""
-    if "BILSTM_ATTENTION_CACHE" not in os.environ:
-        monkeypatch.setenv("BILSTM_ATTENTION_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
