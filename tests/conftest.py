@@ -8,6 +8,7 @@ The real datasets live in ``../shared/datasets`` beside the repository (or where
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,7 +17,14 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before anything imports TensorFlow
 # Keep every test's dataset cache (including module- and session-scoped fixtures') out of
 # the user's real cache directory.
-os.environ.setdefault("BILSTM_ATTENTION_CACHE", tempfile.mkdtemp(prefix="bilstm-attention-test-cache-"))
+_OWN_CACHE = None if "BILSTM_ATTENTION_CACHE" in os.environ else tempfile.mkdtemp(prefix="bilstm-attention-test-cache-")
+if _OWN_CACHE is not None:
+    os.environ["BILSTM_ATTENTION_CACHE"] = _OWN_CACHE
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _OWN_CACHE is not None:
+        shutil.rmtree(_OWN_CACHE, ignore_errors=True)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
