@@ -104,15 +104,14 @@ class PeakMemory:
             self._thread.join()
 
 
-def measure_inference(model: Any, texts: list[str], ids: list[Any], *, batch_size: int = 256,
+def measure_inference(model: Any, texts: list[str], *, batch_size: int = 256,
                       latency_samples: int = 50) -> dict[str, float]:
-    """Batch throughput (token ids -> probabilities, and raw text -> probabilities) and the
-    median latency of classifying one raw review."""
-    from bilstm_attention.prediction import predict_probabilities
-
-    predict_probabilities(model.model, ids[:batch_size], batch_size=batch_size, pad_to=model.pad_to)  # warm up
+    """Batch throughput (encoded reviews -> probabilities, and raw text -> probabilities) and
+    the median latency of classifying one raw review."""
+    inputs = model.encode(texts)
+    model.predict(texts[:batch_size], batch_size=batch_size)  # warm up
     started = time.perf_counter()
-    predict_probabilities(model.model, ids, batch_size=batch_size, pad_to=model.pad_to)
+    model.predict_inputs(inputs, batch_size=batch_size)
     model_seconds = time.perf_counter() - started
     started = time.perf_counter()
     model.predict(texts, batch_size=batch_size)
@@ -123,7 +122,7 @@ def measure_inference(model: Any, texts: list[str], ids: list[Any], *, batch_siz
         model.predict([text])
         latencies.append((time.perf_counter() - started) * 1000)
     return {
-        "inference_reviews_per_second": len(ids) / model_seconds,
+        "inference_reviews_per_second": len(texts) / model_seconds,
         "inference_end_to_end_reviews_per_second": len(texts) / end_to_end_seconds,
         "latency_ms_median": statistics.median(latencies),
     }
@@ -151,9 +150,7 @@ def run_recipe(dataset: str, recipe: str, *, data_dir: str | None = None, path: 
         result = train(config, run_dir, verbose=verbose)
         model = load_model(run_dir)
         splits = load_dataset(dataset, data_dir=data_dir, path=path, limit=limit, progress=False)
-        test_texts = list(splits.test.texts)
-        test_ids = model.encode(test_texts)
-        inference = measure_inference(model, test_texts, test_ids, batch_size=config.batch_size)
+        inference = measure_inference(model, list(splits.test.texts), batch_size=config.batch_size)
 
     epoch_seconds = result.timings["epoch_seconds"]
     seconds_per_epoch = statistics.mean(epoch_seconds)

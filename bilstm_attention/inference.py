@@ -11,12 +11,13 @@ from typing import Any
 import keras
 import numpy as np
 
-from bilstm_attention.errors import ConfigError, ModelLoadError
-from bilstm_attention.model import attention_model
+from bilstm_attention.errors import ConfigError, DataError, ModelLoadError
+from bilstm_attention.features import FeatureSpec, ModelInputs
+from bilstm_attention.model import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME, attention_model
+from bilstm_attention.ngrams import NgramVocabulary
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RunDirectory
 from bilstm_attention.tokenizers import Tokenizer, TokenizerDependencyError, Vocabulary, tokenizer_from_config
-from bilstm_attention.training.pipeline import truncate
 
 
 @dataclass(frozen=True)
@@ -70,34 +71,40 @@ class SentimentModel:
         model: keras.Model,
         tokenizer: Tokenizer,
         vocabulary: Vocabulary,
+        features: FeatureSpec,
         *,
         class_names: Sequence[str],
-        max_length: int | None,
-        truncation: str = "head",
-        pad_to: int | None = None,
         run_info: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.vocabulary = vocabulary
+        self.features = features
         self.class_names = list(class_names)
-        self.max_length = max_length
-        self.truncation = truncation
-        self.pad_to = pad_to
         self.run_info = run_info or {}
         self._attention_model: keras.Model | None = None
 
-    def encode(self, texts: Sequence[str], *, progress: bool = False) -> list[np.ndarray]:
-        """Token ids of ``texts``, truncated as in training."""
+    @property
+    def pad_to(self) -> int | None:
+        """The fixed padded length the model was trained with (``None``: any length)."""
+        return self.features.pad_to
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> ModelInputs:
+        """Model inputs for ``texts``, prepared as in training."""
         if isinstance(texts, str):
             raise ConfigError("texts must be a list of strings, not one string (wrap it in a list)")
         token_lists = self.tokenizer.tokenize_batch(list(texts), progress=progress)
-        return truncate(self.vocabulary.encode_batch(token_lists), self.max_length, self.truncation)
+        return self.features.inputs(self.vocabulary.encode_batch(token_lists))
+
+    def predict_inputs(self, inputs: ModelInputs, *, batch_size: int = 256) -> np.ndarray:
+        """Probabilities for inputs from :meth:`encode`."""
+        return predict_probabilities(
+            self.model, inputs.tokens, batch_size=batch_size, pad_to=self.pad_to, ngram_ids=inputs.ngrams
+        )
 
     def predict(self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False) -> np.ndarray:
         """Probabilities: shape ``(n,)`` (positive class) for two classes, else ``(n, classes)``."""
-        ids = self.encode(texts, progress=progress)
-        return predict_probabilities(self.model, ids, batch_size=batch_size, pad_to=self.pad_to)
+        return self.predict_inputs(self.encode(texts, progress=progress), batch_size=batch_size)
 
     def predict_labels(self, texts: Sequence[str], *, batch_size: int = 256) -> list[str]:
         """Predicted class names."""
@@ -110,10 +117,13 @@ class SentimentModel:
         if not isinstance(text, str):
             raise ConfigError(f"explain takes one string, got {type(text).__name__}")
         tokens = self.tokenizer.tokenize(text)
-        ids = truncate(self.vocabulary.encode_batch([tokens]), self.max_length, self.truncation)[0]
-        tokens = _truncate_tokens(tokens, len(ids), self.max_length, self.truncation)
-        batch = np.zeros((1, self.pad_to or len(ids)), dtype=np.int32)
+        inputs = self.features.inputs(self.vocabulary.encode_batch([tokens]))
+        ids = inputs.tokens[0]
+        tokens = _truncate_tokens(tokens, len(ids), self.features.max_length, self.features.truncation)
+        batch: Any = np.zeros((1, self.pad_to or len(ids)), dtype=np.int32)
         batch[0, : len(ids)] = ids
+        if inputs.ngrams is not None:
+            batch = {TOKEN_INPUT_NAME: batch, NGRAM_INPUT_NAME: inputs.ngrams[0][None, :]}
         if self._attention_model is None:
             self._attention_model = attention_model(self.model)
         probabilities, weights = self._attention_model.predict_on_batch(batch)
@@ -172,6 +182,27 @@ def load_model(path: str | Path) -> SentimentModel:
     except (ValueError, KeyError, TypeError) as exc:
         raise ModelLoadError(f"{run.tokenizer_json} is corrupted or from another version: {exc}") from exc
     vocabulary = Vocabulary.load(run.vocabulary_json)
+    settings = info.get("features")
+    if not isinstance(settings, dict):
+        raise ModelLoadError(f"{run.run_json} has no valid 'features' section (corrupted?)")
+    ngrams = None
+    if settings.get("ngrams"):
+        if not run.ngrams_file.is_file():
+            raise ModelLoadError(f"{run.root} is incomplete: {run.ngrams_file.name} is missing")
+        try:
+            ngrams = NgramVocabulary.load(run.ngrams_file)
+        except DataError as exc:
+            raise ModelLoadError(str(exc)) from exc
+    try:
+        features = FeatureSpec(
+            max_length=settings["max_length"],
+            truncation=settings["truncation"],
+            deep_vocab_size=int(settings["deep_vocab_size"]),
+            pad_to=settings.get("pad_to"),
+            ngrams=ngrams,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelLoadError(f"{run.run_json}: invalid 'features' section ({exc})") from exc
     try:
         import bilstm_attention.layers  # noqa: F401  (registers the layers for deserialisation)
         import bilstm_attention.model  # noqa: F401
@@ -183,9 +214,7 @@ def load_model(path: str | Path) -> SentimentModel:
         model,
         tokenizer,
         vocabulary,
+        features,
         class_names=info["dataset"]["class_names"],
-        max_length=info.get("max_length"),
-        truncation=info.get("truncation", "head"),
-        pad_to=info.get("pad_to"),
         run_info=info,
     )

@@ -7,6 +7,7 @@
                         dataset facts (name, fingerprint, class names, language)
       tokenizer.json    the tokenizer's config (Korean analyser settings included)
       vocabulary.json   token <-> id
+      ngrams.npz        the n-gram vocabulary (only for models with the n-gram branch)
       model.keras       the final (best-epoch) model
       history.json      per-epoch metrics
       metrics.json      test metrics and timings
@@ -44,6 +45,10 @@ class RunDirectory:
     @property
     def vocabulary_json(self) -> Path:
         return self.root / "vocabulary.json"
+
+    @property
+    def ngrams_file(self) -> Path:
+        return self.root / "ngrams.npz"
 
     @property
     def model_file(self) -> Path:

@@ -203,9 +203,7 @@ def test_classifier_trains_and_keeps_padding_at_zero() -> None:
 
 def _run(script: Path, *args: str, backend: str | None = None, timeout: int = 300):
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])]
-    )
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])])
     env["KERAS_BACKEND"] = backend or keras.backend.backend()
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return subprocess.run(
@@ -215,6 +213,7 @@ def _run(script: Path, *args: str, backend: str | None = None, timeout: int = 30
         capture_output=True,
         text=True,
         timeout=timeout,
+        check=False,
     )
 
 
@@ -244,8 +243,12 @@ def test_keras_file_round_trip_in_fresh_process(tmp_path: Path) -> None:
     path = tmp_path / "attention.keras"
     model.save(path)
     np.savez(tmp_path / "inputs.npz", x0=IDS, x1=DEC_IDS)
-    result = _run(BACKENDS_DIR / "load_saved_model.py", str(path),
-                  str(tmp_path / "inputs.npz"), str(tmp_path / "outputs.npz"))
+    result = _run(
+        BACKENDS_DIR / "load_saved_model.py",
+        str(path),
+        str(tmp_path / "inputs.npz"),
+        str(tmp_path / "outputs.npz"),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "BahdanauAttention" in result.stdout and "LuongAttention" in result.stdout
     with np.load(tmp_path / "outputs.npz") as data:

@@ -11,9 +11,6 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from backends.layer_helpers import (
     VARIANTS,
     loss_and_grads,
@@ -21,6 +18,9 @@ from backends.layer_helpers import (
     needs_equal_sizes,
     weighted_loss,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from bilstm_attention.layers import large_negative_number, masked_softmax
 
 # ---------------------------------------------------------------- masked_softmax
@@ -105,9 +105,7 @@ def test_masked_softmax_gradient_of_fully_masked_row_is_finite_and_zero() -> Non
     elif backend == "jax":
         import jax
 
-        grad = np.asarray(
-            jax.grad(lambda s: keras.ops.sum(masked_softmax(s, mask) * coef))(scores)
-        )
+        grad = np.asarray(jax.grad(lambda s: keras.ops.sum(masked_softmax(s, mask) * coef))(scores))
     else:
         pytest.skip(f"no gradient helper for the {backend} backend")
     assert np.all(np.isfinite(grad))

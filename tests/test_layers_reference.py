@@ -14,10 +14,10 @@ from typing import Any
 import keras
 import numpy as np
 import pytest
+from backends.layer_helpers import VARIANTS, make_layer, needs_equal_sizes
 
 import bilstm_attention.layers.bahdanau as bahdanau_module
 import bilstm_attention.layers.luong as luong_module
-from backends.layer_helpers import VARIANTS, make_layer, needs_equal_sizes
 from bilstm_attention.layers import BahdanauAttention, LuongAttention
 
 BATCH, T_Q, T, D_V, D_Q = 3, 4, 7, 5, 6
@@ -91,8 +91,10 @@ def _randomise_weights(layer: Any, rng: np.random.Generator) -> None:
     """Give every weight (including zero-initialised biases and unit scales) random values."""
     for weight in layer.weights:
         if weight.trainable:
-            weight.assign(rng.uniform(0.3, 1.2, size=weight.shape).astype("float32")
-                          * rng.choice([-1.0, 1.0], size=weight.shape).astype("float32"))
+            weight.assign(
+                rng.uniform(0.3, 1.2, size=weight.shape).astype("float32")
+                * rng.choice([-1.0, 1.0], size=weight.shape).astype("float32")
+            )
 
 
 def _inputs(rng: np.random.Generator, variant: str, query_rank: int):
@@ -155,8 +157,9 @@ def test_scaled_dot_matches_keras_attention_with_fixed_scale() -> None:
     theirs = keras.layers.Attention(use_scale=True)
     theirs([query, values])
     theirs.scale.assign(1.0 / math.sqrt(D_V))
-    ref_context, ref_weights = theirs([query, values], mask=[None, mask],
-                                      return_attention_scores=True)
+    ref_context, ref_weights = theirs(
+        [query, values], mask=[None, mask], return_attention_scores=True
+    )
     context, weights = LuongAttention(score="scaled_dot")(values, query, mask=mask)
     np.testing.assert_allclose(np.asarray(weights), np.asarray(ref_weights), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(context), np.asarray(ref_context), rtol=1e-5, atol=1e-6)

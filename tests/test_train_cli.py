@@ -226,3 +226,25 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(reviews_csv: Path, tmp_pat
     assert process.returncode == 0, output
     assert "test accuracy" in output
     assert json.loads((run / "run.json").read_text())["train_config"]["strategy"] == "mirrored"
+
+
+def test_wide_and_deep_run_trains_saves_and_explains(reviews_csv: Path, tmp_path: Path, capsys) -> None:
+    from bilstm_attention import load_model
+
+    run = tmp_path / "ngram"
+    assert main(train_args(reviews_csv, run, "--epochs", "3", "--ngram-order", "2", "--ngram-min-count", "1",
+                           "--ngram-dropout", "0.1", "--max-length", "12", "--truncation", "head_tail")) == 0
+    assert (run / "ngrams.npz").is_file()
+    info = json.loads((run / "run.json").read_text())
+    assert info["features"]["ngrams"] and info["classifier_config"]["ngram_vocab_size"] > 10
+    assert json.loads((run / "metrics.json").read_text())["test"]["accuracy"] > 0.9
+    model = load_model(run)
+    long_review = "the film was dull " * 10 + "but the ending was great and superb"
+    probabilities = model.predict(["great superb film", "dull awful film", long_review])
+    assert probabilities[0] > 0.5 > probabilities[1]
+    explanation = model.explain(long_review)
+    assert len(explanation.tokens) == 12  # what the BiLSTM saw: head + tail of the review
+    assert explanation.tokens[-1] == "superb"
+    capsys.readouterr()
+    assert main(["predict", "--model", str(run), "superb"]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == "superb"

@@ -21,6 +21,7 @@ _CLASSIFIER_FLAGS: dict[str, Any] = {
     "lstm_dropout": float,
     "dense_dropout": float,
     "learning_rate": float,
+    "ngram_dropout": float,
 }
 
 
@@ -79,6 +80,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     text.add_argument("--truncation", choices=("head", "tail", "head_tail"))
     text.add_argument("--pad-to-max-length", action="store_true", default=None, help="pad every batch to --max-length (the seed tutorial's way)")
     text.add_argument("--no-bucketing", dest="bucketing", action="store_false", default=None, help="do not group reviews of similar length")
+    text.add_argument("--ngram-order", type=int, help="add a linear bag-of-n-grams branch with n-grams up to this length (0: off)")
+    text.add_argument("--ngram-vocab-size", type=int, help="the most n-grams that branch keeps")
+    text.add_argument("--ngram-min-count", type=int, help="n-grams in fewer training reviews are dropped")
     model = parser.add_argument_group("model")
     model.add_argument("--attention", help="bahdanau, bahdanau:normalized, luong:dot|scaled_dot|general|concat|location")
     model.add_argument("--attention-units", type=int)
@@ -90,6 +94,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument("--lstm-dropout", type=float)
     model.add_argument("--dense-units", type=int_list, help="hidden dense sizes of the head, e.g. 20")
     model.add_argument("--dense-dropout", type=float)
+    model.add_argument("--ngram-dropout", type=float, help="dropout on the n-gram weights")
     model.add_argument("--learning-rate", type=float)
     fit = parser.add_argument_group("fit")
     fit.add_argument("--epochs", type=int)
@@ -112,7 +117,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     values: dict[str, Any] = recipe_config(args.dataset, args.recipe).to_dict() if args.recipe else {}
     classifier: dict[str, Any] = dict(values.pop("classifier", {}))
     for flag in ("dataset", "data_dir", "path", "file", "text_column", "label_column", "label_map",
-                 "limit", "tokenizer", "vocab_size", "min_count", "max_length", "truncation", "pad_to_max_length",
+                 "limit", "tokenizer", "vocab_size", "min_count", "max_length", "ngram_order", "ngram_vocab_size", "ngram_min_count", "truncation", "pad_to_max_length",
                  "bucketing", "epochs", "batch_size", "validation_fraction", "seed", "strategy", "tensorboard"):
         value = getattr(args, flag, None)
         if value is not None:

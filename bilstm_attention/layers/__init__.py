@@ -13,9 +13,9 @@ from .luong import LUONG_SCORES, LuongAttention
 from .masking import large_negative_number, masked_softmax
 
 __all__ = [
+    "LUONG_SCORES",
     "BahdanauAttention",
     "LuongAttention",
-    "LUONG_SCORES",
-    "masked_softmax",
     "large_negative_number",
+    "masked_softmax",
 ]

@@ -111,9 +111,7 @@ class _BaseAttention(keras.layers.Layer):
     def _record_build_dims(self, time_steps: int | None, d_v: int, d_q: int) -> None:
         object.__setattr__(self, "_built_dims", (time_steps, d_v, d_q))
 
-    def compute_output_shape(
-        self, values_shape: Shape, query_shape: Shape
-    ) -> tuple[Shape, Shape]:
+    def compute_output_shape(self, values_shape: Shape, query_shape: Shape) -> tuple[Shape, Shape]:
         """Shapes of ``(context, weights)``.
 
         Args:

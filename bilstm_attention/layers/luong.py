@@ -11,7 +11,7 @@ from keras import ops
 from ..errors import ConfigError
 from ._base import Shape, Tensor, _BaseAttention
 
-__all__ = ["LuongAttention", "LUONG_SCORES"]
+__all__ = ["LUONG_SCORES", "LuongAttention"]
 
 #: The score functions of :class:`LuongAttention`.
 LUONG_SCORES: tuple[str, ...] = ("dot", "scaled_dot", "general", "concat", "location")

@@ -2,6 +2,8 @@
 
 from bilstm_attention.model.classifier import (
     ATTENTION_LAYER_NAME,
+    NGRAM_INPUT_NAME,
+    TOKEN_INPUT_NAME,
     attention_model,
     build_classifier,
     compile_classifier,
@@ -12,11 +14,14 @@ from bilstm_attention.model.config import (
     ClassifierConfig,
     parse_attention,
 )
-from bilstm_attention.model.query import LearnedQuery
+from bilstm_attention.model.layers import LearnedQuery, MaskedSum
 
 __all__ = [
     "ATTENTION_CHOICES",
     "ATTENTION_LAYER_NAME",
+    "MaskedSum",
+    "NGRAM_INPUT_NAME",
+    "TOKEN_INPUT_NAME",
     "QUERY_CHOICES",
     "ClassifierConfig",
     "LearnedQuery",

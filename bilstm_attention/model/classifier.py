@@ -8,10 +8,11 @@ import keras
 
 from bilstm_attention.layers import BahdanauAttention, LuongAttention
 from bilstm_attention.model.config import ClassifierConfig, parse_attention
-from bilstm_attention.model.query import LearnedQuery
+from bilstm_attention.model.layers import LearnedQuery, MaskedSum
 
 ATTENTION_LAYER_NAME = "attention"
 TOKEN_INPUT_NAME = "token_ids"
+NGRAM_INPUT_NAME = "ngram_ids"
 
 
 def _attention_layer(config: ClassifierConfig) -> keras.layers.Layer:
@@ -43,6 +44,13 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
           -> attention(values=BiLSTM outputs, query=final fwd/bwd states | learned vector)
           -> Dense(units, relu) + Dropout  for each head layer
           -> Dense(1, sigmoid) (two classes) or Dense(num_classes, softmax)
+
+    With ``config.ngram_vocab_size > 0`` the model also takes ``ngram_ids`` (batch, N), 0 =
+    padding, and adds a linear term to the logits before the sigmoid/softmax::
+
+        ngram ids -> Embedding(ngram_vocab_size, outputs, zeros) -> [Dropout] -> masked sum
+
+    The inputs are then a dict ``{"token_ids": ..., "ngram_ids": ...}``.
 
     The padding mask travels from the embedding through the LSTMs into the attention layer,
     so padded steps get exactly zero attention weight and batches may be padded to any length.
@@ -93,12 +101,24 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
         h = keras.layers.Dense(units, activation="relu", name=f"head_dense_{index + 1}")(h)
         if config.dense_dropout:
             h = keras.layers.Dropout(config.dense_dropout, name=f"head_dropout_{index + 1}")(h)
-    if config.num_classes == 2:
-        outputs = keras.layers.Dense(1, activation="sigmoid", name="probability")(h)
+    units, activation = (1, "sigmoid") if config.num_classes == 2 else (config.num_classes, "softmax")
+    if not config.ngram_vocab_size:
+        outputs = keras.layers.Dense(units, activation=activation, name="probability")(h)
+        model = keras.Model(tokens, outputs, name="bilstm_attention_classifier")
     else:
-        outputs = keras.layers.Dense(config.num_classes, activation="softmax", name="probability")(h)
-
-    model = keras.Model(tokens, outputs, name="bilstm_attention_classifier")
+        ngrams = keras.Input(shape=(None,), dtype="int32", name=NGRAM_INPUT_NAME)
+        weights = keras.layers.Embedding(
+            config.ngram_vocab_size, units, embeddings_initializer="zeros", mask_zero=True, name="ngram_weights"
+        )(ngrams)
+        if config.ngram_dropout:
+            weights = keras.layers.Dropout(config.ngram_dropout, name="ngram_dropout")(weights)
+        wide = MaskedSum(name="ngram_logit")(weights)
+        deep = keras.layers.Dense(units, name="deep_logit")(h)
+        logits = keras.layers.Add(name="logit")([deep, wide])
+        outputs = keras.layers.Activation(activation, name="probability")(logits)
+        model = keras.Model(
+            {TOKEN_INPUT_NAME: tokens, NGRAM_INPUT_NAME: ngrams}, outputs, name="bilstm_attention_ngram_classifier"
+        )
     if compile:
         compile_classifier(model, config)
     return model

@@ -65,6 +65,12 @@ class ClassifierConfig:
         max_length: fixed sequence length; required only by ``luong:location``.
         dense_units: sizes of the hidden dense layers of the head.
         dense_dropout: dropout after each hidden dense layer.
+        ngram_vocab_size: input size of the optional linear bag-of-n-grams branch (0 = off).
+            When on, the model takes a second input ``ngram_ids`` (the ids of the distinct
+            n-grams of each review, see :mod:`bilstm_attention.ngrams`) and adds the sum of
+            their learned weights to the logit: a "wide and deep" model whose wide part is
+            NBSVM/fastText-like and whose deep part is the BiLSTM with attention.
+        ngram_dropout: dropout on the n-gram weights while training.
         learning_rate: Adam learning rate.
         clipnorm: gradient clipping norm (``None`` = off).
     """
@@ -82,6 +88,8 @@ class ClassifierConfig:
     max_length: int | None = None
     dense_units: list[int] = field(default_factory=lambda: [20])
     dense_dropout: float = 0.5
+    ngram_vocab_size: int = 0
+    ngram_dropout: float = 0.0
     learning_rate: float = 1e-3
     clipnorm: float | None = None
 
@@ -103,7 +111,9 @@ class ClassifierConfig:
             raise ConfigError(f"lstm_units must be a non-empty list of positive sizes, got {self.lstm_units}")
         if any(u < 1 for u in self.dense_units):
             raise ConfigError(f"dense_units must hold positive sizes, got {self.dense_units}")
-        for name in ("embedding_dropout", "lstm_dropout", "attention_dropout", "dense_dropout"):
+        if self.ngram_vocab_size < 0:
+            raise ConfigError(f"ngram_vocab_size must be >= 0, got {self.ngram_vocab_size}")
+        for name in ("embedding_dropout", "lstm_dropout", "attention_dropout", "dense_dropout", "ngram_dropout"):
             rate = getattr(self, name)
             if not 0.0 <= rate < 1.0:
                 raise ConfigError(f"{name} must be in [0, 1), got {rate}")

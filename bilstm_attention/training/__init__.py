@@ -2,18 +2,11 @@
 
 from bilstm_attention.training.config import TrainConfig
 from bilstm_attention.training.devices import STRATEGY_CHOICES, make_strategy
-from bilstm_attention.training.pipeline import (
-    TRUNCATION_CHOICES,
-    bucket_boundaries,
-    inference_dataset,
-    training_dataset,
-    truncate,
-)
+from bilstm_attention.training.pipeline import bucket_boundaries, inference_dataset, training_dataset
 from bilstm_attention.training.trainer import EpochTimer, RunResult, resume, train
 
 __all__ = [
     "STRATEGY_CHOICES",
-    "TRUNCATION_CHOICES",
     "EpochTimer",
     "RunResult",
     "TrainConfig",
@@ -23,5 +16,4 @@ __all__ = [
     "resume",
     "train",
     "training_dataset",
-    "truncate",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 from bilstm_attention.errors import ConfigError
 from bilstm_attention.model.config import ClassifierConfig
 from bilstm_attention.training.devices import STRATEGY_CHOICES
-from bilstm_attention.training.pipeline import TRUNCATION_CHOICES
+from bilstm_attention.features import TRUNCATION_CHOICES
 
 
 @dataclass
@@ -34,6 +34,13 @@ class TrainConfig:
         pad_to_max_length: pad every batch to ``max_length`` (the seed tutorial's fixed
             ``pad_sequences(maxlen=...)``); off, batches are padded to their longest review.
         bucketing: batch reviews of similar length together (off: random batches).
+        ngram_order: longest n-gram of the optional linear bag-of-n-grams branch (0 = off,
+            2 = uni+bigrams, 3 = up to trigrams; see :mod:`bilstm_attention.ngrams`).
+        ngram_vocab_size: the most n-grams the branch keeps (by document frequency).
+        ngram_min_count: n-grams in fewer training reviews are dropped.
+        ngram_token_vocab_size: with the n-gram branch, tokens are numbered with a vocabulary
+            this large (so n-grams see rare words); the BiLSTM still sees only the
+            ``vocab_size`` most frequent ones (the rest as out-of-vocabulary).
         classifier: the model's sizes and rates (``vocab_size``/``num_classes`` are filled in).
         batch_size: reviews per training batch.
         epochs: the most epochs to train.
@@ -63,6 +70,10 @@ class TrainConfig:
     truncation: str = "head"
     pad_to_max_length: bool = False
     bucketing: bool = True
+    ngram_order: int = 0
+    ngram_vocab_size: int = 1_000_000
+    ngram_min_count: int = 2
+    ngram_token_vocab_size: int = 200_000
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     batch_size: int = 256
     epochs: int = 3
@@ -90,6 +101,11 @@ class TrainConfig:
         if self.strategy not in STRATEGY_CHOICES:
             raise ConfigError(f"unknown strategy {self.strategy!r}; choose one of: {', '.join(STRATEGY_CHOICES)}")
         for name in ("batch_size", "epochs"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0 <= self.ngram_order <= 3:
+            raise ConfigError(f"ngram_order must be 0 (off), 1, 2 or 3, got {self.ngram_order}")
+        for name in ("ngram_vocab_size", "ngram_min_count", "ngram_token_vocab_size", "min_count"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         for name in ("vocab_size", "max_length", "limit", "patience"):

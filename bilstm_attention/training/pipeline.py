@@ -10,48 +10,13 @@ Keras's cuDNN LSTM path needs on a GPU; the embedding's mask keeps it out of the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
 from bilstm_attention.errors import ConfigError
-
-TRUNCATION_CHOICES: tuple[str, ...] = ("head", "tail", "head_tail")
-
-
-def truncate(ids: Sequence[np.ndarray], max_length: int | None, side: str = "head") -> list[np.ndarray]:
-    """Cut every sequence to at most ``max_length`` ids.
-
-    Args:
-        ids: one int array per review.
-        max_length: the cap; ``None`` keeps every sequence whole.
-        side: ``"head"`` keeps the first ids, ``"tail"`` the last ones (Keras
-            ``pad_sequences``' default ``truncating="pre"``), ``"head_tail"`` the first third
-            and the last two thirds of the budget (the end of a review often holds its verdict).
-
-    Empty sequences become a single padding id (0), which the mask hides, so that no batch
-    has zero time steps.
-    """
-    if side not in TRUNCATION_CHOICES:
-        raise ConfigError(f"unknown truncation {side!r}; choose one of: {', '.join(TRUNCATION_CHOICES)}")
-    if max_length is not None and max_length < 1:
-        raise ConfigError(f"max_length must be positive, got {max_length}")
-    head_budget = (max_length or 0) // 3
-    out: list[np.ndarray] = []
-    for seq in ids:
-        seq = np.asarray(seq, dtype=np.int32)
-        if max_length is not None and len(seq) > max_length:
-            if side == "head":
-                seq = seq[:max_length]
-            elif side == "tail":
-                seq = seq[-max_length:]
-            else:
-                seq = np.concatenate([seq[:head_budget], seq[len(seq) - (max_length - head_budget):]])
-        if len(seq) == 0:
-            seq = np.zeros(1, dtype=np.int32)
-        out.append(seq)
-    return out
-
+from bilstm_attention.model.classifier import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME
 
 def bucket_boundaries(max_length: int, smallest: int = 16, growth: float = 1.25) -> list[int]:
     """Geometric bucket edges ``smallest, ~smallest*growth, ... < max_length``.
@@ -66,19 +31,35 @@ def bucket_boundaries(max_length: int, smallest: int = 16, growth: float = 1.25)
     return edges
 
 
-def _examples(ids: Sequence[np.ndarray], labels: np.ndarray | None = None) -> tf.data.Dataset:
-    """One element per sequence (a 1-D int32 tensor), with its label if given.
+def _ragged(ids: Sequence[np.ndarray]) -> tf.RaggedTensor:
+    lengths = np.fromiter((len(seq) for seq in ids), dtype=np.int64, count=len(ids))
+    flat = np.concatenate(ids).astype(np.int32) if len(ids) else np.zeros(0, dtype=np.int32)
+    return tf.RaggedTensor.from_row_lengths(flat, lengths)
 
-    The sequences are stored once as a ragged tensor; slicing it yields ragged elements of
+
+def _examples(
+    ids: Sequence[np.ndarray], labels: np.ndarray | None = None, ngram_ids: Sequence[np.ndarray] | None = None
+) -> tf.data.Dataset:
+    """One element per review: its token ids (a 1-D int32 tensor), or with ``ngram_ids`` the
+    dict ``{"token_ids", "ngram_ids"}`` the wide-and-deep model takes; paired with the
+    label when ``labels`` is given.
+
+    The sequences are stored once as ragged tensors; slicing them yields ragged elements of
     ragged rank 0, which the identity ``map`` turns into the plain tensors that
     ``padded_batch`` and ``bucket_by_sequence_length`` need.
     """
-    lengths = np.fromiter((len(seq) for seq in ids), dtype=np.int64, count=len(ids))
-    flat = np.concatenate(ids).astype(np.int32) if len(ids) else np.zeros(0, dtype=np.int32)
-    ragged = tf.RaggedTensor.from_row_lengths(flat, lengths)
-    if labels is None:
-        return tf.data.Dataset.from_tensor_slices(ragged).map(lambda tokens: tokens)
-    return tf.data.Dataset.from_tensor_slices((ragged, np.asarray(labels))).map(lambda tokens, label: (tokens, label))
+    features: Any = _ragged(ids)
+    if ngram_ids is not None:
+        if len(ngram_ids) != len(ids):
+            raise ConfigError(f"got {len(ids)} token sequences but {len(ngram_ids)} n-gram sequences")
+        features = {TOKEN_INPUT_NAME: features, NGRAM_INPUT_NAME: _ragged(ngram_ids)}
+    elements = features if labels is None else (features, np.asarray(labels))
+    return tf.data.Dataset.from_tensor_slices(elements).map(lambda *element: element[0] if len(element) == 1 else element)
+
+
+def _token_length(features: Any, *_label: Any) -> tf.Tensor:
+    tokens = features[TOKEN_INPUT_NAME] if isinstance(features, dict) else features
+    return tf.shape(tokens)[0]
 
 
 def training_dataset(
@@ -89,6 +70,7 @@ def training_dataset(
     seed: int,
     bucketing: bool = True,
     pad_to: int | None = None,
+    ngram_ids: Sequence[np.ndarray] | None = None,
 ) -> tf.data.Dataset:
     """Shuffled batches ``(token_ids, labels)`` for ``Model.fit``.
 
@@ -100,16 +82,17 @@ def training_dataset(
         bucketing: group reviews of similar length into batches. Off, every batch is padded
             to its longest review (or to ``pad_to``).
         pad_to: pad every batch to this fixed length (the seed recipe's ``maxlen=500``).
+        ngram_ids: n-gram feature ids per review, for a model with the n-gram branch.
     """
     _check_lengths(ids, labels)
-    dataset = _examples(ids, labels).shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
+    dataset = _examples(ids, labels, ngram_ids).shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
     if pad_to is not None:
-        dataset = dataset.padded_batch(batch_size, padded_shapes=([pad_to], []))
+        dataset = dataset.padded_batch(batch_size, padded_shapes=_padded_shapes(pad_to, ngram_ids is not None, True))
     elif bucketing:
         longest = max(len(seq) for seq in ids)
         edges = bucket_boundaries(longest)
         dataset = dataset.bucket_by_sequence_length(
-            element_length_func=lambda tokens, _label: tf.shape(tokens)[0],
+            element_length_func=_token_length,
             bucket_boundaries=edges,
             bucket_batch_sizes=[batch_size] * (len(edges) + 1),
         )
@@ -124,6 +107,7 @@ def inference_dataset(
     *,
     batch_size: int,
     pad_to: int | None = None,
+    ngram_ids: Sequence[np.ndarray] | None = None,
 ) -> tuple[tf.data.Dataset, np.ndarray]:
     """Batches in order of length for evaluation and prediction.
 
@@ -136,13 +120,26 @@ def inference_dataset(
         _check_lengths(ids, labels)
     lengths = np.fromiter((len(seq) for seq in ids), dtype=np.int64, count=len(ids))
     order = np.argsort(lengths, kind="stable")
-    dataset = _examples([ids[i] for i in order], None if labels is None else np.asarray(labels)[order])
+    dataset = _examples(
+        [ids[i] for i in order],
+        None if labels is None else np.asarray(labels)[order],
+        None if ngram_ids is None else [ngram_ids[i] for i in order],
+    )
     if pad_to is not None:
-        shapes = [pad_to] if labels is None else ([pad_to], [])
-        dataset = dataset.padded_batch(batch_size, padded_shapes=shapes)
+        dataset = dataset.padded_batch(
+            batch_size, padded_shapes=_padded_shapes(pad_to, ngram_ids is not None, labels is not None)
+        )
     else:
         dataset = dataset.padded_batch(batch_size)
     return dataset.prefetch(tf.data.AUTOTUNE), order
+
+
+def _padded_shapes(pad_to: int, with_ngrams: bool, with_labels: bool) -> Any:
+    """``padded_batch`` shapes: tokens padded to ``pad_to``, n-grams to the batch's longest."""
+    features: Any = [pad_to]
+    if with_ngrams:
+        features = {TOKEN_INPUT_NAME: [pad_to], NGRAM_INPUT_NAME: [None]}
+    return (features, []) if with_labels else features
 
 
 def _check_lengths(ids: Sequence[np.ndarray], labels: np.ndarray) -> None:

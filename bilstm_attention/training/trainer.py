@@ -14,15 +14,17 @@ from typing import Any
 import keras
 
 from bilstm_attention import data as data_lib
+from bilstm_attention.features import FeatureSpec
 from bilstm_attention.fileio import save_keras_model, write_json
 from bilstm_attention.metrics import classification_report
 from bilstm_attention.model import build_classifier
+from bilstm_attention.ngrams import NgramVocabulary
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RUN_FORMAT_VERSION, RunDirectory
 from bilstm_attention.tokenizers import get_tokenizer
 from bilstm_attention.training.config import TrainConfig
 from bilstm_attention.training.devices import make_strategy
-from bilstm_attention.training.pipeline import training_dataset, truncate
+from bilstm_attention.training.pipeline import training_dataset
 from bilstm_attention.version import __version__
 
 
@@ -148,23 +150,43 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
 
     tokenizer = get_tokenizer(config.tokenizer, **config.tokenizer_options)
     started = time.perf_counter()
+    token_vocab_size = max(config.vocab_size, config.ngram_token_vocab_size) if config.ngram_order else config.vocab_size
     encoded = data_lib.encode_dataset(
-        splits, tokenizer, config.vocab_size, min_count=config.min_count, cache_dir=config.cache_dir
+        splits, tokenizer, token_vocab_size, min_count=config.min_count, cache_dir=config.cache_dir
     )
     timings["tokenize_seconds"] = time.perf_counter() - started
     timings["tokenize_from_cache"] = bool(encoded.from_cache)
 
     vocabulary = encoded.vocabulary
     pad_to = config.max_length if config.pad_to_max_length else None
-    train_ids = truncate(encoded.train.ids, config.max_length, config.truncation)
-    val_ids = truncate(encoded.validation.ids, config.max_length, config.truncation)
-    test_ids = truncate(encoded.test.ids, config.max_length, config.truncation)
+    ngrams = None
+    if config.ngram_order:
+        started = time.perf_counter()
+        ngrams = NgramVocabulary.build(
+            encoded.train.ids,
+            order=config.ngram_order,
+            base=len(vocabulary) + 1,
+            max_size=config.ngram_vocab_size,
+            min_count=config.ngram_min_count,
+        )
+        timings["ngram_vocabulary_seconds"] = time.perf_counter() - started
+    features = FeatureSpec(
+        max_length=config.max_length,
+        truncation=config.truncation,
+        deep_vocab_size=min(config.vocab_size, len(vocabulary)),
+        pad_to=pad_to,
+        ngrams=ngrams,
+    )
+    train_inputs = features.inputs(encoded.train.ids)
+    val_inputs = features.inputs(encoded.validation.ids)
+    test_inputs = features.inputs(encoded.test.ids)
     num_classes = len(spec.class_names)
     classifier_config = dataclasses.replace(
         config.classifier,
-        vocab_size=len(vocabulary),
+        vocab_size=features.deep_vocab_size,
         num_classes=num_classes,
         max_length=pad_to if pad_to is not None else config.classifier.max_length,
+        ngram_vocab_size=len(ngrams) if ngrams is not None else 0,
     )
 
     if not resume:
@@ -181,25 +203,17 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
                     "class_names": list(spec.class_names),
                     "fingerprint": splits.fingerprint,
                 },
-                "max_length": config.max_length,
-                "truncation": config.truncation,
-                "pad_to": pad_to,
+                "features": features.to_json(),
             },
         )
         write_json(run.tokenizer_json, tokenizer.get_config())
         vocabulary.save(run.vocabulary_json)
+        if ngrams is not None:
+            ngrams.save(run.ngrams_file)
 
-    train_data = training_dataset(
-        train_ids,
-        encoded.train.labels,
-        batch_size=config.batch_size,
-        seed=config.seed,
-        bucketing=config.bucketing,
-        pad_to=pad_to,
-    )
-    val_data = training_dataset(
-        val_ids, encoded.validation.labels, batch_size=config.batch_size, seed=config.seed, bucketing=config.bucketing, pad_to=pad_to
-    )
+    batching = {"batch_size": config.batch_size, "seed": config.seed, "bucketing": config.bucketing, "pad_to": pad_to}
+    train_data = training_dataset(train_inputs.tokens, encoded.train.labels, ngram_ids=train_inputs.ngrams, **batching)
+    val_data = training_dataset(val_inputs.tokens, encoded.validation.labels, ngram_ids=val_inputs.ngrams, **batching)
 
     with strategy.scope():
         model = build_classifier(classifier_config)
@@ -241,15 +255,18 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
     save_keras_model(model, run.model_file)
 
     started = time.perf_counter()
-    probabilities = predict_probabilities(model, test_ids, batch_size=config.batch_size, pad_to=pad_to)
+    probabilities = predict_probabilities(
+        model, test_inputs.tokens, batch_size=config.batch_size, pad_to=pad_to, ngram_ids=test_inputs.ngrams
+    )
     timings["test_predict_seconds"] = time.perf_counter() - started
     test_metrics = classification_report(encoded.test.labels, probabilities, num_classes)
     history = _history_from_csv(run.history_csv)
     counts = {
-        "train": len(train_ids),
-        "validation": len(val_ids),
-        "test": len(test_ids),
+        "train": len(train_inputs),
+        "validation": len(val_inputs),
+        "test": len(test_inputs),
         "vocabulary": len(vocabulary),
+        "ngrams": len(ngrams) if ngrams is not None else 0,
     }
     write_json(run.history_json, history)
     write_json(run.metrics_json, {"test": test_metrics, "timings": timings, "counts": counts})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+
 _T0 = time.process_time()
 
 import jax

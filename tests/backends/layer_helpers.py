@@ -60,8 +60,10 @@ def loss_and_grads(
             context, weights = layer(v, q, mask=mask)
             loss = loss_fn(context, weights)
         grads = tape.gradient(loss, [v, q, *layer.trainable_weights])
-        grads = [np.zeros(x.shape) if g is None else np.asarray(g) for g, x in
-                 zip(grads, [v, q, *layer.trainable_weights])]
+        grads = [
+            np.zeros(x.shape) if g is None else np.asarray(g)
+            for g, x in zip(grads, [v, q, *layer.trainable_weights])
+        ]
         return float(loss), grads[0], grads[1], grads[2:]
     if backend == "jax":
         import jax
@@ -73,9 +75,7 @@ def loss_and_grads(
             (context, weights), _ = layer.stateless_call(tv, frozen, v, q, mask=mask)
             return loss_fn(context, weights)
 
-        loss, (g_tv, g_v, g_q) = jax.value_and_grad(fn, argnums=(0, 1, 2))(
-            trainable, values, query
-        )
+        loss, (g_tv, g_v, g_q) = jax.value_and_grad(fn, argnums=(0, 1, 2))(trainable, values, query)
         return float(loss), np.asarray(g_v), np.asarray(g_q), [np.asarray(g) for g in g_tv]
     pytest.skip(f"gradient helper not written for the {backend} backend")
     raise AssertionError  # unreachable

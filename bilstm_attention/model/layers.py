@@ -1,4 +1,4 @@
-"""A trained query vector for attention pooling."""
+"""Small layers of the classifier: a trained attention query and a masked sum."""
 
 from __future__ import annotations
 
@@ -48,3 +48,27 @@ class LearnedQuery(keras.layers.Layer):
             {"units": self.units, "initializer": keras.initializers.serialize(self.initializer)}
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="bilstm_attention")
+class MaskedSum(keras.layers.Layer):
+    """Sums ``(batch, T, d)`` over the time steps its mask keeps: ``(batch, d)``.
+
+    The linear n-gram branch uses it: the logit contribution of a review is the sum of the
+    weights of the n-grams it contains (padding excluded).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        if mask is not None:
+            inputs = inputs * ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+        return ops.sum(inputs, axis=1)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (input_shape[0], input_shape[-1])
