@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from bilstm_attention.training.pipeline import inference_dataset
+from bilstm_attention.pipeline import inference_dataset
 
 
 def predict_probabilities(

@@ -9,7 +9,7 @@ tf = pytest.importorskip("tensorflow")
 
 from bilstm_attention.errors import ConfigError  # noqa: E402
 from bilstm_attention.features import clip_vocabulary, truncate  # noqa: E402
-from bilstm_attention.training.pipeline import bucket_boundaries, inference_dataset, training_dataset  # noqa: E402
+from bilstm_attention.pipeline import bucket_boundaries, inference_dataset, training_dataset  # noqa: E402
 
 
 def _sequences(lengths) -> list[np.ndarray]:

@@ -2,7 +2,7 @@
 
 from bilstm_attention.training.config import TrainConfig
 from bilstm_attention.training.devices import STRATEGY_CHOICES, make_strategy
-from bilstm_attention.training.pipeline import bucket_boundaries, inference_dataset, training_dataset
+from bilstm_attention.pipeline import bucket_boundaries, inference_dataset, training_dataset
 from bilstm_attention.training.trainer import EpochTimer, RunResult, resume, train
 
 __all__ = [

@@ -24,7 +24,7 @@ from bilstm_attention.run_dir import RUN_FORMAT_VERSION, RunDirectory
 from bilstm_attention.tokenizers import get_tokenizer
 from bilstm_attention.training.config import TrainConfig
 from bilstm_attention.training.devices import make_strategy
-from bilstm_attention.training.pipeline import training_dataset
+from bilstm_attention.pipeline import training_dataset
 from bilstm_attention.version import __version__
 
 

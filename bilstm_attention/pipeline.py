@@ -53,8 +53,9 @@ def _examples(
         if len(ngram_ids) != len(ids):
             raise ConfigError(f"got {len(ids)} token sequences but {len(ngram_ids)} n-gram sequences")
         features = {TOKEN_INPUT_NAME: features, NGRAM_INPUT_NAME: _ragged(ngram_ids)}
-    elements = features if labels is None else (features, np.asarray(labels))
-    return tf.data.Dataset.from_tensor_slices(elements).map(lambda *element: element[0] if len(element) == 1 else element)
+    if labels is None:
+        return tf.data.Dataset.from_tensor_slices(features).map(lambda x: x)
+    return tf.data.Dataset.from_tensor_slices((features, np.asarray(labels))).map(lambda x, y: (x, y))
 
 
 def _token_length(features: Any, *_label: Any) -> tf.Tensor:

@@ -1,0 +1,73 @@
+"""Smoke runs of the benchmark on small slices of every available real dataset.
+
+They check that a report has every field with sane values, not how fast anything is
+(speed and accuracy are measured by the benchmark itself, see benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from bilstm_attention.benchmark import REPORT_FIELDS, markdown_row  # noqa: E402
+from bilstm_attention.cli import main  # noqa: E402
+from bilstm_attention.errors import ConfigError  # noqa: E402
+from bilstm_attention.recipes import recipe_config  # noqa: E402
+
+
+def check_report(report: dict, dataset: str, recipe: str) -> None:
+    missing = [name for name in REPORT_FIELDS if name not in report]
+    assert not missing, missing
+    assert report["dataset"] == dataset and report["recipe"] == recipe
+    assert 0.0 <= report["test_accuracy"] <= 1.0 and 0.0 <= report["test_f1"] <= 1.0
+    assert report["epochs_run"] == len(report["epoch_seconds"]) >= 1
+    for name in ("seconds_per_epoch", "train_reviews_per_second", "inference_reviews_per_second",
+                 "latency_ms_median", "peak_rss_mb", "tokenize_seconds"):
+        assert math.isfinite(report[name]) and report[name] > 0, name
+    assert report["machine"]["logical_cores"] >= 1
+    assert {"python", "tensorflow", "keras", "bilstm-attention"} <= set(report["versions"])
+    assert report["command"]
+    row = markdown_row(report)
+    assert row.startswith(f"| {dataset} | {recipe} |") and row.count("|") == 13
+
+
+def test_imdb_seed_and_tuned_side_by_side(shared_datasets: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "results"
+    assert main(["benchmark", "--dataset", "imdb", "--data-dir", str(shared_datasets), "--limit", "60",
+                 "--epochs", "1", "--output-dir", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "tuned/seed wall time per epoch" in printed
+    for recipe in ("seed", "tuned"):
+        report = json.loads((out / f"imdb-{recipe}-limit60.json").read_text())
+        check_report(report, "imdb", recipe)
+        assert report["tuned_to_seed_epoch_time_ratio"] > 0
+    seed = json.loads((out / "imdb-seed-limit60.json").read_text())
+    assert seed["config"]["pad_to_max_length"] and seed["config"]["max_length"] == 500
+
+
+@pytest.mark.parametrize(
+    ("dataset", "path"),
+    [("nsmc", None), ("steam", "steam/steam.partial.txt"), ("naver_shopping", "naver_shopping/naver_shopping.preview.txt")],
+)
+def test_korean_tuned_recipe_smoke(dataset: str, path: str | None, shared_datasets: Path, tmp_path: Path) -> None:
+    from bilstm_attention.benchmark import run_recipe
+
+    report = run_recipe(
+        dataset, "tuned", data_dir=str(shared_datasets), path=str(shared_datasets / path) if path else None,
+        limit=60, epochs=1, verbose=0,
+    )
+    check_report(report, dataset, "tuned")
+
+
+def test_recipes_are_complete_training_configurations() -> None:
+    seed = recipe_config("nsmc", "seed")
+    assert seed.tokenizer == "okt" and seed.max_length == 30 and seed.min_count == 3
+    assert seed.classifier.lstm_units == [64, 64] and seed.classifier.attention == "bahdanau"
+    assert recipe_config("shopping", "seed").dataset == "naver_shopping"  # aliases resolve
+    with pytest.raises(ConfigError, match="unknown recipe 'fast'"):
+        recipe_config("imdb", "fast")
