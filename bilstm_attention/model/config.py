@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from bilstm_attention.config_base import DictConfig
 from bilstm_attention.errors import ConfigError
 
 #: Attention specifications accepted by :func:`parse_attention` (``kind`` or ``kind:variant``).
@@ -42,7 +42,7 @@ def parse_attention(spec: str) -> tuple[str, str | None]:
 
 
 @dataclass
-class ClassifierConfig:
+class ClassifierConfig(DictConfig):
     """Every size and rate of the classifier built by :func:`build_classifier`.
 
     The defaults are the seed tutorial's IMDB model: Embedding 128, two BiLSTM layers of 64
@@ -93,6 +93,8 @@ class ClassifierConfig:
     learning_rate: float = 1e-3
     clipnorm: float | None = None
 
+    config_kind: ClassVar[str] = "classifier"
+
     def __post_init__(self) -> None:
         self.lstm_units = [int(u) for u in self.lstm_units]
         self.dense_units = [int(u) for u in self.dense_units]
@@ -124,16 +126,3 @@ class ClassifierConfig:
             raise ConfigError("attention 'luong:location' needs a fixed max_length (sequences padded to it)")
         if self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable copy of the configuration."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "ClassifierConfig":
-        """Build a configuration; unknown keys raise :class:`ConfigError` naming them."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"unknown classifier option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**values)

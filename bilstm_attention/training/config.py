@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from bilstm_attention.config_base import DictConfig
 from bilstm_attention.errors import ConfigError
 from bilstm_attention.model.config import ClassifierConfig
 from bilstm_attention.training.devices import STRATEGY_CHOICES
@@ -13,7 +13,7 @@ from bilstm_attention.features import TRUNCATION_CHOICES
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(DictConfig):
     """What to train on and how. ``None`` means "the dataset's default from datasets.yaml".
 
     Attributes:
@@ -85,6 +85,8 @@ class TrainConfig:
     tensorboard: bool = True
     cache_dir: str | None = None
 
+    config_kind: ClassVar[str] = "training"
+
     def __post_init__(self) -> None:
         if isinstance(self.classifier, dict):
             self.classifier = ClassifierConfig.from_dict(self.classifier)
@@ -114,16 +116,3 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be positive, got {value}")
         if self.pad_to_max_length and self.max_length is None and self.dataset is None:
             raise ConfigError("pad_to_max_length needs max_length")
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable copy."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
-        """Build from a dict (e.g. a run's ``config.json``); unknown keys raise ``ConfigError``."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"unknown training option(s): {', '.join(unknown)}")
-        return cls(**values)
