@@ -114,34 +114,42 @@ def heatmap_figure(explanation: "Explanation", *, width: float = 10.0):  # -> ma
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_axis_off()
     renderer = figure.canvas.get_renderer()
+    # Lay the tokens out in pixels at the figure's dpi (bbox padding included), then place
+    # them in figure fractions so the picture looks the same at any output dpi.
+    pad_px = 0.3 * 12 * figure.dpi / 72
     figure_width_px = figure.get_figwidth() * figure.dpi
     line_height_px = 0.0
-    x_px, y_px, margin_px = 8.0, 0.0, 8.0
+    x_px, y_px, margin_px, gap_px = 8.0, 0.0, 8.0, 4.0
     placed = []
     for token, weight in zip(tokens, weights):
+        shade = norm(weight)
         text = axes.text(
             0, 0, token or "∅", fontsize=12, family=family, va="top", ha="left",
-            bbox={"boxstyle": "round,pad=0.25", "facecolor": cmap(norm(weight)), "edgecolor": "none"},
+            color="white" if shade > 0.6 else "black",
+            bbox={"boxstyle": "round,pad=0.3", "facecolor": cmap(shade), "edgecolor": "none"},
             transform=None,
         )
         extent = text.get_window_extent(renderer)
-        if x_px + extent.width > figure_width_px - margin_px and x_px > margin_px:
+        box_width = extent.width + 2 * pad_px
+        if x_px + box_width > figure_width_px - margin_px and x_px > margin_px:
             x_px = margin_px
-            y_px += line_height_px + 10
-        placed.append((text, x_px, y_px))
-        x_px += extent.width + 8
+            y_px += line_height_px + 2 * pad_px + gap_px
+        placed.append((text, x_px + pad_px, y_px))
+        x_px += box_width + gap_px
         line_height_px = max(line_height_px, extent.height)
-    rows_height_px = y_px + line_height_px + 60
+    rows_height_px = y_px + line_height_px + 2 * pad_px + 80
     figure.set_figheight(rows_height_px / figure.dpi)
     height_px = figure.get_figheight() * figure.dpi
     for text, x, y in placed:
-        text.set_position((x, height_px - 40 - y))
+        text.set_transform(figure.transFigure)
+        text.set_position((x / figure_width_px, (height_px - 66 - y) / height_px))
     title = f"{explanation.label} ({explanation.probability:.3f})"
-    figure.text(0.01, 1 - 12 / height_px, title, fontsize=12, weight="bold", va="top", family=family)
+    figure.text(0.01, 1 - 12 / height_px, title, fontsize=13, va="top", family=family)
     mappable = cm.ScalarMappable(norm=norm, cmap=cmap)
     colorbar_axes = figure.add_axes((0.72, 1 - 30 / height_px, 0.25, 12 / height_px))
     colorbar = figure.colorbar(mappable, cax=colorbar_axes, orientation="horizontal")
     colorbar.set_label("attention weight", fontsize=8)
+    colorbar.ax.xaxis.set_label_position("top")
     colorbar.ax.tick_params(labelsize=7)
     return figure
 
