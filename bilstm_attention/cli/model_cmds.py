@@ -53,7 +53,8 @@ def _evaluation_splits(args: argparse.Namespace, trained_on: dict[str, Any]) -> 
         if not args.text_column or not args.label_column:
             raise ConfigError("--file needs --text-column and --label-column")
         return data.load_file(
-            args.file, text_column=args.text_column, label_column=args.label_column, label_map=args.label_map, limit=args.limit
+            args.file, text_column=args.text_column, label_column=args.label_column, label_map=args.label_map,
+            language=args.language, limit=args.limit,
         )
     name = args.dataset or trained_on["name"]
     return data.load_dataset(name, data_dir=args.data_dir, path=args.path, limit=args.limit)

@@ -58,6 +58,7 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, required: bool) -> No
     source.add_argument("--text-column", help="text column of --file")
     source.add_argument("--label-column", help="label column of --file")
     source.add_argument("--label-map", type=label_map, help="raw label -> class id for --file, e.g. 'pos=1,neg=0'")
+    source.add_argument("--language", choices=("en", "ko"), help="language of --file (picks its default tokenizer)")
     source.add_argument("--limit", type=int, help="use a small deterministic subset of N training reviews")
 
 
@@ -116,7 +117,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         raise ConfigError("--recipe needs --dataset (recipes belong to registry datasets)")
     values: dict[str, Any] = recipe_config(args.dataset, args.recipe).to_dict() if args.recipe else {}
     classifier: dict[str, Any] = dict(values.pop("classifier", {}))
-    for flag in ("dataset", "data_dir", "path", "file", "text_column", "label_column", "label_map",
+    for flag in ("dataset", "data_dir", "path", "file", "text_column", "label_column", "label_map", "language",
                  "limit", "tokenizer", "vocab_size", "min_count", "max_length", "ngram_order", "ngram_vocab_size", "ngram_min_count", "truncation", "pad_to_max_length",
                  "bucketing", "epochs", "batch_size", "validation_fraction", "seed", "strategy", "tensorboard"):
         value = getattr(args, flag, None)

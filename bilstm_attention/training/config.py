@@ -12,6 +12,10 @@ from bilstm_attention.training.devices import STRATEGY_CHOICES
 from bilstm_attention.features import TRUNCATION_CHOICES
 
 
+#: Vocabulary size for a user's file when none is given.
+DEFAULT_VOCAB_SIZE = 30_000
+
+
 @dataclass
 class TrainConfig(DictConfig):
     """What to train on and how. ``None`` means "the dataset's default from datasets.yaml".
@@ -25,9 +29,11 @@ class TrainConfig(DictConfig):
         text_column: the text column of ``file``.
         label_column: the label column of ``file``.
         label_map: maps the raw labels of ``file`` to class ids, e.g. ``{"pos": 1, "neg": 0}``.
+        language: ``en`` or ``ko``: the language of ``file`` (picks its default tokenizer).
         tokenizer: tokenizer name (``english``, ``kiwi``, ``okt``, ``mecab``, ``whitespace``).
         tokenizer_options: options of the tokenizer.
-        vocab_size: vocabulary size including the padding and OOV ids.
+        vocab_size: vocabulary size including the padding and OOV ids (default: the
+            dataset's, else :data:`DEFAULT_VOCAB_SIZE`).
         min_count: tokens seen fewer times in train are out of vocabulary.
         max_length: reviews are cut to this many tokens (see ``truncation``).
         truncation: ``head``, ``tail`` or ``head_tail``.
@@ -62,6 +68,7 @@ class TrainConfig(DictConfig):
     text_column: str | None = None
     label_column: str | None = None
     label_map: dict[str, int] | None = None
+    language: str | None = None
     tokenizer: str | None = None
     tokenizer_options: dict[str, Any] = field(default_factory=dict)
     vocab_size: int | None = None

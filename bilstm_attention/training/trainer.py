@@ -14,6 +14,7 @@ from typing import Any
 import keras
 
 from bilstm_attention import data as data_lib
+from bilstm_attention.errors import ConfigError
 from bilstm_attention.features import FeatureSpec
 from bilstm_attention.fileio import save_keras_model, write_json
 from bilstm_attention.metrics import classification_report
@@ -22,7 +23,7 @@ from bilstm_attention.ngrams import NgramVocabulary
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RUN_FORMAT_VERSION, RunDirectory
 from bilstm_attention.tokenizers import get_tokenizer
-from bilstm_attention.training.config import TrainConfig
+from bilstm_attention.training.config import DEFAULT_VOCAB_SIZE, TrainConfig
 from bilstm_attention.training.devices import make_strategy
 from bilstm_attention.pipeline import training_dataset
 from bilstm_attention.version import __version__
@@ -69,6 +70,7 @@ def _load_splits(config: TrainConfig) -> Any:
             text_column=config.text_column,
             label_column=config.label_column,
             label_map=config.label_map,
+            language=config.language,
             validation_fraction=config.validation_fraction,
             seed=config.seed,
             limit=config.limit,
@@ -83,12 +85,23 @@ def _load_splits(config: TrainConfig) -> Any:
 
 
 def resolve_defaults(config: TrainConfig, spec: Any) -> TrainConfig:
-    """Fill the ``None`` fields of ``config`` from the dataset's registry entry."""
+    """Fill the ``None`` fields of ``config`` from the dataset's registry entry.
+
+    Raises:
+        ConfigError: no tokenizer is given and the data has no default (a user's file
+            without ``language``).
+    """
+    tokenizer = config.tokenizer or spec.tokenizer
+    if tokenizer is None:
+        raise ConfigError(
+            f"no tokenizer for {spec.name!r}: pass --tokenizer (english, kiwi, okt, mecab, whitespace) "
+            "or --language en|ko"
+        )
     return dataclasses.replace(
         config,
-        tokenizer=config.tokenizer or spec.tokenizer,
+        tokenizer=tokenizer,
         tokenizer_options=config.tokenizer_options or dict(spec.tokenizer_options),
-        vocab_size=config.vocab_size or spec.vocab_size,
+        vocab_size=config.vocab_size or spec.vocab_size or DEFAULT_VOCAB_SIZE,
         max_length=config.max_length or spec.max_length,
     )
 
