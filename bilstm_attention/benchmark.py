@@ -220,3 +220,23 @@ def save_report(report: dict[str, Any], output_dir: str | Path, *, limit: int | 
     path = report_path(output_dir, report["dataset"], report["recipe"], limit)
     write_json(path, report)
     return path
+
+
+def results_table(results_dir: str | Path, datasets: list[str], recipes: tuple[str, ...] = ("seed", "tuned")) -> str:
+    """The Markdown table of the full-data reports in ``results_dir`` (``<dataset>-<recipe>.json``),
+    one row per dataset and recipe, with the command that produced each row; a combination
+    without a report gets a row saying it was not measured."""
+    import json
+
+    rows = [MARKDOWN_HEADER]
+    commands = []
+    for dataset in datasets:
+        for recipe in recipes:
+            path = report_path(results_dir, dataset, recipe, None)
+            if not path.is_file():
+                rows.append(f"| {dataset} | {recipe} | not measured | | | | | | | | | |")
+                continue
+            report = json.loads(path.read_text(encoding="utf-8"))
+            rows.append(markdown_row(report))
+            commands.append(f"- {dataset} / {recipe}: `{report['command']}`")
+    return "\n".join(rows) + "\n\nCommands:\n\n" + "\n".join(commands) + "\n"

@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from bilstm_attention.benchmark import REPORT_FIELDS, markdown_row  # noqa: E402
+from bilstm_attention.benchmark import REPORT_FIELDS, markdown_row, results_table  # noqa: E402
 from bilstm_attention.cli import main  # noqa: E402
 from bilstm_attention.errors import ConfigError  # noqa: E402
 from bilstm_attention.recipes import recipe_config  # noqa: E402
@@ -48,6 +48,13 @@ def test_imdb_seed_and_tuned_side_by_side(shared_datasets: Path, tmp_path: Path,
         assert report["tuned_to_seed_epoch_time_ratio"] > 0
     seed = json.loads((out / "imdb-seed-limit60.json").read_text())
     assert seed["config"]["pad_to_max_length"] and seed["config"]["max_length"] == 500
+
+    # the RESULTS.md table takes full-data reports, and marks what was not measured
+    (out / "imdb-seed.json").write_text(json.dumps(seed))
+    table = results_table(out, ["imdb", "steam"])
+    assert markdown_row(seed) in table
+    assert "| imdb | tuned | not measured |" in table and "| steam | seed | not measured |" in table
+    assert f"- imdb / seed: `{seed['command']}`" in table
 
 
 @pytest.mark.parametrize(
