@@ -14,34 +14,39 @@ from bilstm_attention.ngrams import NgramVocabulary
 TRUNCATION_CHOICES: tuple[str, ...] = ("head", "tail", "head_tail")
 
 
-def truncate(ids: Sequence[np.ndarray], max_length: int | None, side: str = "head") -> list[np.ndarray]:
-    """Cut every sequence to at most ``max_length`` ids.
+def kept_slices(length: int, max_length: int | None, side: str = "head") -> tuple[slice, ...]:
+    """The parts of a sequence of ``length`` items that :func:`truncate` keeps.
 
-    Args:
-        ids: one int array per review.
-        max_length: the cap; ``None`` keeps every sequence whole.
-        side: ``"head"`` keeps the first ids, ``"tail"`` the last ones (Keras
-            ``pad_sequences``' default ``truncating="pre"``), ``"head_tail"`` the first third
-            and the last two thirds of the budget (the end of a review often holds its verdict).
-
-    Empty sequences become a single padding id (0), which the mask hides, so that no batch
-    has zero time steps.
+    ``head`` keeps the first ``max_length`` items, ``tail`` the last ones (Keras
+    ``pad_sequences``' default ``truncating="pre"``), ``head_tail`` the first third and the
+    last two thirds of the budget (the end of a review often holds its verdict).
     """
     if side not in TRUNCATION_CHOICES:
         raise ConfigError(f"unknown truncation {side!r}; choose one of: {', '.join(TRUNCATION_CHOICES)}")
     if max_length is not None and max_length < 1:
         raise ConfigError(f"max_length must be positive, got {max_length}")
-    head_budget = (max_length or 0) // 3
+    if max_length is None or length <= max_length:
+        return (slice(0, length),)
+    if side == "head":
+        return (slice(0, max_length),)
+    if side == "tail":
+        return (slice(length - max_length, length),)
+    head = max_length // 3
+    return (slice(0, head), slice(length - (max_length - head), length))
+
+
+def truncate(ids: Sequence[np.ndarray], max_length: int | None, side: str = "head") -> list[np.ndarray]:
+    """Cut every sequence to at most ``max_length`` ids (see :func:`kept_slices`).
+
+    Empty sequences become a single padding id (0), which the mask hides, so that no batch
+    has zero time steps.
+    """
+    kept_slices(0, max_length, side)  # checks the arguments once
     out: list[np.ndarray] = []
     for seq in ids:
         seq = np.asarray(seq, dtype=np.int32)
-        if max_length is not None and len(seq) > max_length:
-            if side == "head":
-                seq = seq[:max_length]
-            elif side == "tail":
-                seq = seq[-max_length:]
-            else:
-                seq = np.concatenate([seq[:head_budget], seq[len(seq) - (max_length - head_budget):]])
+        parts = kept_slices(len(seq), max_length, side)
+        seq = seq[parts[0]] if len(parts) == 1 else np.concatenate([seq[part] for part in parts])
         if len(seq) == 0:
             seq = np.zeros(1, dtype=np.int32)
         out.append(seq)

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 from bilstm_attention.errors import ConfigError, DataError, ModelLoadError
-from bilstm_attention.features import FeatureSpec, ModelInputs
+from bilstm_attention.features import FeatureSpec, ModelInputs, kept_slices
 from bilstm_attention.model import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME, attention_model
 from bilstm_attention.ngrams import NgramVocabulary
 from bilstm_attention.prediction import predict_probabilities
@@ -119,7 +119,8 @@ class SentimentModel:
         tokens = self.tokenizer.tokenize(text)
         inputs = self.features.inputs(self.vocabulary.encode_batch([tokens]))
         ids = inputs.tokens[0]
-        tokens = _truncate_tokens(tokens, len(ids), self.features.max_length, self.features.truncation)
+        parts = kept_slices(len(tokens), self.features.max_length, self.features.truncation)
+        tokens = [token for part in parts for token in tokens[part]] or [""]
         batch: Any = np.zeros((1, self.pad_to or len(ids)), dtype=np.int32)
         batch[0, : len(ids)] = ids
         if inputs.ngrams is not None:
@@ -144,20 +145,6 @@ class SentimentModel:
             probability=probability,
             label=self.class_names[label_index],
         )
-
-
-def _truncate_tokens(tokens: list[str], kept: int, max_length: int | None, side: str) -> list[str]:
-    """The tokens that match the ids :func:`truncate` kept."""
-    if not tokens:
-        return [""]
-    if max_length is None or len(tokens) <= max_length:
-        return tokens
-    if side == "head":
-        return tokens[:kept]
-    if side == "tail":
-        return tokens[-kept:]
-    head = max_length // 3
-    return tokens[:head] + tokens[len(tokens) - (kept - head):]
 
 
 def load_model(path: str | Path) -> SentimentModel:
