@@ -113,6 +113,8 @@ def test_saved_classifier_reloads_with_identical_outputs(tmp_path) -> None:
         ("vocab_size", 2, "vocab_size"),
         ("num_classes", 1, "num_classes"),
         ("learning_rate", 0.0, "learning_rate"),
+        ("ngram_vocab_size", -1, "ngram_vocab_size must be >= 0"),
+        ("ngram_dropout", 1.0, "ngram_dropout must be in"),
     ],
 )
 def test_bad_config_values_are_named(field: str, value, message: str) -> None:
@@ -131,3 +133,23 @@ def test_parse_attention() -> None:
     assert parse_attention("Bahdanau") == ("bahdanau", None)
     assert parse_attention("luong") == ("luong", "general")
     assert parse_attention("luong:scaled_dot") == ("luong", "scaled_dot")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({}, "give exactly one of dataset"),
+        ({"dataset": "imdb", "file": "x.csv"}, "give exactly one of dataset"),
+        ({"file": "x.csv"}, "file needs text_column and label_column"),
+        ({"dataset": "imdb", "ngram_order": 4}, "ngram_order must be 0"),
+        ({"dataset": "imdb", "batch_size": 0}, "batch_size must be positive"),
+        ({"dataset": "imdb", "truncation": "middle"}, "unknown truncation 'middle'"),
+        ({"dataset": "imdb", "strategy": "tpu"}, "unknown strategy 'tpu'"),
+        ({"dataset": "imdb", "epochs_total": 3}, "unknown training option.*epochs_total"),
+    ],
+)
+def test_bad_training_configuration_is_named(values, message: str) -> None:
+    from bilstm_attention.training import TrainConfig
+
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig.from_dict(values)

@@ -139,6 +139,8 @@ def test_existing_run_directory_is_never_overwritten(trained_run: Path, reviews_
         (["train", "--file", "{csv}", "--text-column", "review", "--label-column", "stars",
           "--tokenizer", "whitespace", "--output", "{tmp}/r"], "stars"),
         (["train", "--resume", "--output", "{tmp}/missing"], "cannot resume"),
+        (["train", "--resume"], "--resume needs --output"),
+        (["train", "--recipe", "seed", "--file", "{csv}"], "--recipe needs --dataset"),
         (["predict", "--model", "{tmp}/missing", "hello"], "does not exist"),
         (["evaluate", "--model", "{tmp}", "--dataset", "imdb"], "not a run directory"),
     ],
@@ -151,12 +153,33 @@ def test_errors_are_one_line_messages(argv, message, reviews_csv: Path, tmp_path
     assert "Traceback" not in err
 
 
+def test_python_api_argument_errors(trained_run: Path, tmp_path: Path) -> None:
+    from bilstm_attention import load_model
+    from bilstm_attention.errors import ConfigError
+    from bilstm_attention.visualize import save_heatmap
+
+    model = load_model(trained_run)
+    with pytest.raises(ConfigError, match="wrap it in a list"):
+        model.predict("one string")
+    with pytest.raises(ConfigError, match="explain takes one string, got list"):
+        model.explain(["a", "b"])
+    explanation = model.explain("great film")
+    with pytest.raises(ConfigError, match="must end in .png, .svg, .pdf or .html"):
+        save_heatmap(explanation, tmp_path / "heatmap.jpg")
+    (tmp_path / "taken.html").write_text("mine")
+    with pytest.raises(ConfigError, match="taken.html exists"):
+        save_heatmap(explanation, tmp_path / "taken.html")
+    assert (tmp_path / "taken.html").read_text() == "mine"
+
+
 def test_empty_input_to_predict_and_explain(trained_run: Path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("\n  \n"))
     assert main(["predict", "--model", str(trained_run)]) == 2
     assert "no text to classify" in capsys.readouterr().err
     assert main(["explain", "--model", str(trained_run), "   "]) == 2
     assert "empty" in capsys.readouterr().err
+    assert main(["evaluate", "--model", str(trained_run), "--file", "reviews.csv"]) == 2
+    assert "--file needs --text-column and --label-column" in capsys.readouterr().err
 
 
 def _copy_run(run: Path, target: Path) -> Path:
@@ -180,6 +203,20 @@ def test_corrupted_or_foreign_model_files_are_reported(trained_run: Path, tmp_pa
     (foreign / "run.json").write_text(json.dumps(info))
     assert main(["predict", "--model", str(foreign), "great"]) == 2
     assert "run format version 99" in capsys.readouterr().err
+
+    no_features = _copy_run(trained_run, tmp_path / "no_features")
+    info = json.loads((no_features / "run.json").read_text())
+    del info["features"]
+    (no_features / "run.json").write_text(json.dumps(info))
+    assert main(["predict", "--model", str(no_features), "great"]) == 2
+    assert "no valid 'features' section" in capsys.readouterr().err
+
+    no_ngrams = _copy_run(trained_run, tmp_path / "no_ngrams")
+    info = json.loads((no_ngrams / "run.json").read_text())
+    info["features"]["ngrams"] = True
+    (no_ngrams / "run.json").write_text(json.dumps(info))
+    assert main(["predict", "--model", str(no_ngrams), "great"]) == 2
+    assert "ngrams.npz is missing" in capsys.readouterr().err
 
     broken = _copy_run(trained_run, tmp_path / "broken")
     (broken / "run.json").write_text("{ truncated")
