@@ -14,7 +14,8 @@ from bilstm_attention.model.config import (
     ClassifierConfig,
     parse_attention,
 )
-from bilstm_attention.model.layers import LearnedQuery, MaskedSum
+from bilstm_attention.model.ensemble import ensemble_classifier
+from bilstm_attention.model.layers import LearnedQuery, MaskedSum, WeightedAverage
 
 __all__ = [
     "ATTENTION_CHOICES",
@@ -25,8 +26,10 @@ __all__ = [
     "QUERY_CHOICES",
     "ClassifierConfig",
     "LearnedQuery",
+    "WeightedAverage",
     "attention_model",
     "build_classifier",
     "compile_classifier",
+    "ensemble_classifier",
     "parse_attention",
 ]

@@ -72,3 +72,37 @@ class MaskedSum(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return (input_shape[0], input_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package="bilstm_attention")
+class WeightedAverage(keras.layers.Layer):
+    """``weight * a + (1 - weight) * b`` for two inputs of the same shape.
+
+    The ensemble classifier mixes the BiLSTM's probabilities with the NB-LR model's with it;
+    ``weight`` is chosen on the validation split and stored in the layer's config.
+
+    Args:
+        weight: the share of the first input, in ``[0, 1]``.
+    """
+
+    def __init__(self, weight: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        weight = float(weight)
+        if not 0.0 <= weight <= 1.0:
+            raise ValueError(f"WeightedAverage weight must be in [0, 1], got {weight}")
+        self.weight = weight
+
+    def call(self, inputs: Any) -> Any:
+        first, second = inputs
+        return self.weight * first + (1.0 - self.weight) * second
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape[0]
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"weight": self.weight})
+        return config

@@ -6,11 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from bilstm_attention.config_base import DictConfig
+from bilstm_attention.embeddings import Word2VecConfig
 from bilstm_attention.errors import ConfigError
 from bilstm_attention.model.config import ClassifierConfig
 from bilstm_attention.training.devices import STRATEGY_CHOICES
 from bilstm_attention.features import TRUNCATION_CHOICES
 
+
+#: How the optional n-gram features are used (see TrainConfig.ngram_model).
+NGRAM_MODEL_CHOICES: tuple[str, ...] = ("joint", "nblr")
 
 #: Vocabulary size for a user's file when none is given.
 DEFAULT_VOCAB_SIZE = 30_000
@@ -44,9 +48,17 @@ class TrainConfig(DictConfig):
             2 = uni+bigrams, 3 = up to trigrams; see :mod:`bilstm_attention.ngrams`).
         ngram_vocab_size: the most n-grams the branch keeps (by document frequency).
         ngram_min_count: n-grams in fewer training reviews are dropped.
+        ngram_model: how the n-grams are used: ``joint`` (a linear branch trained with the
+            BiLSTM, summed into its logits) or ``nblr`` (a Naive-Bayes-weighted logistic
+            regression fitted on its own, whose probability is averaged with the BiLSTM's;
+            the weight is chosen on validation; two classes only; see :mod:`bilstm_attention.nblr`).
+        nblr_c: the regularisation strengths ``C`` tried for ``nblr`` (best on validation).
+        nblr_alpha: the Naive Bayes smoothing of ``nblr``.
         ngram_token_vocab_size: with the n-gram branch, tokens are numbered with a vocabulary
             this large (so n-grams see rare words); the BiLSTM still sees only the
             ``vocab_size`` most frequent ones (the rest as out-of-vocabulary).
+        word2vec: pretrain the embeddings with word2vec on the training reviews (and the
+            dataset's unlabeled ones) before training (``None``: random initialisation).
         classifier: the model's sizes and rates (``vocab_size``/``num_classes`` are filled in).
         batch_size: reviews per training batch.
         epochs: the most epochs to train.
@@ -81,6 +93,10 @@ class TrainConfig(DictConfig):
     ngram_vocab_size: int = 1_000_000
     ngram_min_count: int = 2
     ngram_token_vocab_size: int = 200_000
+    ngram_model: str = "joint"
+    nblr_c: list[float] = field(default_factory=lambda: [0.1, 0.3, 1.0])
+    nblr_alpha: float = 1.0
+    word2vec: Word2VecConfig | None = None
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     batch_size: int = 256
     epochs: int = 3
@@ -97,6 +113,8 @@ class TrainConfig(DictConfig):
     def __post_init__(self) -> None:
         if isinstance(self.classifier, dict):
             self.classifier = ClassifierConfig.from_dict(self.classifier)
+        if isinstance(self.word2vec, dict):
+            self.word2vec = Word2VecConfig.from_dict(self.word2vec)
         self.validate()
 
     def validate(self) -> None:
@@ -112,6 +130,18 @@ class TrainConfig(DictConfig):
         for name in ("batch_size", "epochs"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.ngram_model not in NGRAM_MODEL_CHOICES:
+            raise ConfigError(
+                f"unknown ngram_model {self.ngram_model!r}; choose one of: {', '.join(NGRAM_MODEL_CHOICES)}"
+            )
+        if self.ngram_model == "nblr" and not self.ngram_order:
+            raise ConfigError("ngram_model 'nblr' needs ngram_order 1, 2 or 3")
+        if not self.nblr_c or any(not isinstance(c, (int, float)) or isinstance(c, bool) or c <= 0 for c in self.nblr_c):
+            raise ConfigError(f"nblr_c must be a list of positive numbers, got {self.nblr_c!r}")
+        if not isinstance(self.nblr_alpha, (int, float)) or self.nblr_alpha <= 0:
+            raise ConfigError(f"nblr_alpha must be positive, got {self.nblr_alpha!r}")
+        if self.word2vec is not None and not isinstance(self.word2vec, Word2VecConfig):
+            raise ConfigError(f"word2vec must be a mapping of word2vec settings or null, got {self.word2vec!r}")
         if not 0 <= self.ngram_order <= 3:
             raise ConfigError(f"ngram_order must be 0 (off), 1, 2 or 3, got {self.ngram_order}")
         for name in ("ngram_vocab_size", "ngram_min_count", "ngram_token_vocab_size", "min_count"):

@@ -18,7 +18,9 @@ from bilstm_attention.errors import ConfigError
 from bilstm_attention.features import FeatureSpec
 from bilstm_attention.fileio import save_keras_model, write_json
 from bilstm_attention.metrics import classification_report
-from bilstm_attention.model import build_classifier
+from bilstm_attention.embeddings import pretrain_embeddings
+from bilstm_attention.model import build_classifier, ensemble_classifier
+from bilstm_attention.nblr import best_mix_weight, fit_nblr, ngram_matrix
 from bilstm_attention.ngrams import NgramVocabulary
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RUN_FORMAT_VERSION, RunDirectory
@@ -39,6 +41,8 @@ class RunResult:
         history: per-epoch metrics (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ...).
         timings: seconds spent loading, tokenizing, per epoch and on test prediction.
         counts: examples per split.
+        ensemble: with ``ngram_model="nblr"``: the averaging weight, the NB-LR ``C`` and the
+            validation/test accuracy of each part on its own.
     """
 
     run_dir: Path
@@ -46,6 +50,7 @@ class RunResult:
     history: dict[str, list[float]]
     timings: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    ensemble: dict[str, Any] | None = None
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -183,6 +188,9 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
             min_count=config.ngram_min_count,
         )
         timings["ngram_vocabulary_seconds"] = time.perf_counter() - started
+    ensemble = ngrams is not None and config.ngram_model == "nblr"
+    if ensemble and len(spec.class_names) != 2:
+        raise ConfigError(f"ngram_model 'nblr' needs two classes; {spec.name!r} has {len(spec.class_names)}")
     features = FeatureSpec(
         max_length=config.max_length,
         truncation=config.truncation,
@@ -199,7 +207,7 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
         vocab_size=features.deep_vocab_size,
         num_classes=num_classes,
         max_length=pad_to if pad_to is not None else config.classifier.max_length,
-        ngram_vocab_size=len(ngrams) if ngrams is not None else 0,
+        ngram_vocab_size=len(ngrams) if ngrams is not None and not ensemble else 0,
     )
 
     if not resume:
@@ -225,11 +233,21 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
             ngrams.save(run.ngrams_file)
 
     batching = {"batch_size": config.batch_size, "seed": config.seed, "bucketing": config.bucketing, "pad_to": pad_to}
-    train_data = training_dataset(train_inputs.tokens, encoded.train.labels, ngram_ids=train_inputs.ngrams, **batching)
-    val_data = training_dataset(val_inputs.tokens, encoded.validation.labels, ngram_ids=val_inputs.ngrams, **batching)
+    joint = ngrams is not None and not ensemble
+    train_data = training_dataset(
+        train_inputs.tokens, encoded.train.labels, ngram_ids=train_inputs.ngrams if joint else None, **batching
+    )
+    val_data = training_dataset(
+        val_inputs.tokens, encoded.validation.labels, ngram_ids=val_inputs.ngrams if joint else None, **batching
+    )
 
     with strategy.scope():
         model = build_classifier(classifier_config)
+    if config.word2vec is not None and not (resume and run.backup_dir.exists()):
+        started = time.perf_counter()
+        counts_pretrained = _pretrain_embeddings(model, config, spec, encoded, tokenizer, vocabulary, verbose)
+        timings["pretrain_seconds"] = time.perf_counter() - started
+        timings["pretrained_vectors"] = counts_pretrained
 
     history_so_far = _history_from_csv(run.history_csv) if resume else {}
     best_so_far = max(history_so_far.get("val_accuracy", []), default=None)
@@ -265,14 +283,33 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
 
     if config.patience is not None and run.best_checkpoint.is_file():
         _restore_best(model, run.best_checkpoint)
+    components: dict[str, Any] = {}
+    if ensemble:
+        started = time.perf_counter()
+        model, components = _fit_ensemble(model, config, train_inputs, val_inputs, encoded, pad_to, len(ngrams))
+        timings["nblr_seconds"] = time.perf_counter() - started
     save_keras_model(model, run.model_file)
 
     started = time.perf_counter()
-    probabilities = predict_probabilities(
-        model, test_inputs.tokens, batch_size=config.batch_size, pad_to=pad_to, ngram_ids=test_inputs.ngrams
-    )
+    if ensemble:
+        probabilities, deep_probabilities = predict_probabilities(
+            _with_deep_output(model), test_inputs.tokens, batch_size=config.batch_size, pad_to=pad_to,
+            ngram_ids=test_inputs.ngrams,
+        )
+        components["deep_test_accuracy"] = classification_report(
+            encoded.test.labels, deep_probabilities, num_classes
+        )["accuracy"]
+    else:
+        probabilities = predict_probabilities(
+            model, test_inputs.tokens, batch_size=config.batch_size, pad_to=pad_to, ngram_ids=test_inputs.ngrams
+        )
     timings["test_predict_seconds"] = time.perf_counter() - started
     test_metrics = classification_report(encoded.test.labels, probabilities, num_classes)
+    if ensemble:
+        test_features = ngram_matrix(test_inputs.ngrams, len(ngrams))
+        components["nblr_test_accuracy"] = classification_report(
+            encoded.test.labels, components.pop("_nblr").predict_proba(test_features), num_classes
+        )["accuracy"]
     history = _history_from_csv(run.history_csv)
     counts = {
         "train": len(train_inputs),
@@ -282,8 +319,67 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
         "ngrams": len(ngrams) if ngrams is not None else 0,
     }
     write_json(run.history_json, history)
-    write_json(run.metrics_json, {"test": test_metrics, "timings": timings, "counts": counts})
-    return RunResult(run.root, test_metrics, history, timings, counts)
+    report: dict[str, Any] = {"test": test_metrics, "timings": timings, "counts": counts}
+    if components:
+        report["ensemble"] = components
+    write_json(run.metrics_json, report)
+    return RunResult(run.root, test_metrics, history, timings, counts, ensemble=components or None)
+
+
+def _pretrain_embeddings(
+    model: keras.Model, config: TrainConfig, spec: Any, encoded: Any, tokenizer: Any, vocabulary: Any, verbose: int
+) -> int:
+    """Start the embedding from word2vec vectors learned on train (+ unlabeled) reviews."""
+    assert config.word2vec is not None
+    id_lists = list(encoded.train.ids)
+    if config.word2vec.use_unlabeled and spec.label_rule.unlabeled and config.file is None:
+        texts = data_lib.load_unlabeled(spec.name, data_dir=config.data_dir, path=config.path, limit=config.limit)
+        id_lists += vocabulary.encode_batch(tokenizer.tokenize_batch(texts, progress=verbose == 1))
+    layer = model.get_layer("embedding")
+    matrix, found = pretrain_embeddings(
+        id_lists, layer.get_weights()[0], config.word2vec, seed=config.seed, progress=verbose == 1
+    )
+    layer.set_weights([matrix])
+    return found
+
+
+def _fit_ensemble(
+    model: keras.Model,
+    config: TrainConfig,
+    train_inputs: Any,
+    val_inputs: Any,
+    encoded: Any,
+    pad_to: int | None,
+    num_features: int,
+) -> tuple[keras.Model, dict[str, Any]]:
+    """Fit NB-LR on the n-grams, pick the averaging weight on validation, wrap both in one model."""
+    nblr = fit_nblr(
+        ngram_matrix(train_inputs.ngrams, num_features),
+        encoded.train.labels,
+        validation_features := ngram_matrix(val_inputs.ngrams, num_features),
+        encoded.validation.labels,
+        c_values=config.nblr_c,
+        alpha=config.nblr_alpha,
+    )
+    deep_val = predict_probabilities(model, val_inputs.tokens, batch_size=config.batch_size, pad_to=pad_to)
+    linear_val = nblr.predict_proba(validation_features)
+    weight, accuracy = best_mix_weight(deep_val, linear_val, encoded.validation.labels)
+    labels = encoded.validation.labels
+    components = {
+        "deep_weight": weight,
+        "nblr_C": nblr.C,
+        "nblr_validation_accuracy_by_C": {str(c): a for c, a in nblr.validation_accuracy.items()},
+        "deep_validation_accuracy": float(((deep_val >= 0.5) == labels).mean()),
+        "nblr_validation_accuracy": float(((linear_val >= 0.5) == labels).mean()),
+        "ensemble_validation_accuracy": accuracy,
+        "_nblr": nblr,
+    }
+    return ensemble_classifier(model, nblr.weights, nblr.bias, weight), components
+
+
+def _with_deep_output(ensemble: keras.Model) -> keras.Model:
+    """The ensemble model with the BiLSTM's own probability as a second output."""
+    return keras.Model(ensemble.inputs, [ensemble.output, ensemble.get_layer("probability").output])
 
 
 def _restore_best(model: keras.Model, checkpoint: Path) -> None:
