@@ -170,6 +170,8 @@ def run_recipe(dataset: str, recipe: str, *, data_dir: str | None = None, path: 
         "peak_rss_mb": memory.peak_mb,
         "tokenize_seconds": result.timings["tokenize_seconds"],
         "load_seconds": result.timings["load_seconds"],
+        "timings": result.timings,
+        "ensemble": result.ensemble,
         "counts": result.counts,
         "config": config.to_dict(),
         "machine": machine_description(),

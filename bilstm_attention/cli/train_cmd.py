@@ -84,6 +84,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     text.add_argument("--ngram-order", type=int, help="add a linear bag-of-n-grams branch with n-grams up to this length (0: off)")
     text.add_argument("--ngram-vocab-size", type=int, help="the most n-grams that branch keeps")
     text.add_argument("--ngram-min-count", type=int, help="n-grams in fewer training reviews are dropped")
+    text.add_argument(
+        "--ngram-model", choices=("joint", "nblr"),
+        help="joint: n-gram weights trained with the BiLSTM; nblr: an NB-weighted logistic regression "
+        "averaged with it (two classes)",
+    )
+    text.add_argument(
+        "--word2vec", action=argparse.BooleanOptionalAction, default=None,
+        help="start the embedding from word2vec vectors learned on the training (and unlabeled) reviews",
+    )
+    text.add_argument("--word2vec-epochs", type=int, help="word2vec passes over the text (implies --word2vec)")
     model = parser.add_argument_group("model")
     model.add_argument("--attention", help="bahdanau, bahdanau:normalized, luong:dot|scaled_dot|general|concat|location")
     model.add_argument("--attention-units", type=int)
@@ -123,6 +133,17 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         value = getattr(args, flag, None)
         if value is not None:
             values[flag] = value
+    if getattr(args, "ngram_model", None) is not None:
+        values["ngram_model"] = args.ngram_model
+    word2vec = getattr(args, "word2vec", None)
+    epochs = getattr(args, "word2vec_epochs", None)
+    if word2vec is False:
+        values["word2vec"] = None
+    elif word2vec or epochs is not None:
+        settings = dict(values.get("word2vec") or {})
+        if epochs is not None:
+            settings["epochs"] = epochs
+        values["word2vec"] = settings
     if getattr(args, "patience", None) is not None:
         values["patience"] = args.patience or None
     for flag in (*_CLASSIFIER_FLAGS, "lstm_units", "dense_units"):
