@@ -225,13 +225,19 @@ def save_report(report: dict[str, Any], output_dir: str | Path, *, limit: int | 
 
 
 def results_table(results_dir: str | Path, datasets: list[str], recipes: tuple[str, ...] = ("seed", "tuned")) -> str:
-    """The Markdown table of the full-data reports in ``results_dir`` (``<dataset>-<recipe>.json``),
-    one row per dataset and recipe, with the command that produced each row; a combination
-    without a report gets a row saying it was not measured."""
+    """The Markdown tables of the full-data reports in ``results_dir`` (``<dataset>-<recipe>.json``).
+
+    First one row per dataset and recipe, with the command that produced each row (a
+    combination without a report gets a row saying it was not measured); then, for every
+    dataset with both a seed and a tuned report, the comparison: accuracy gain, the tuned/seed
+    epoch-time ratio (flagged when the two reports come from different commands, i.e. not
+    the same benchmark run) and, for the tuned ensemble, the accuracy of each of its parts.
+    """
     import json
 
     rows = [MARKDOWN_HEADER]
     commands = []
+    reports: dict[tuple[str, str], dict[str, Any]] = {}
     for dataset in datasets:
         for recipe in recipes:
             path = report_path(results_dir, dataset, recipe, None)
@@ -239,6 +245,38 @@ def results_table(results_dir: str | Path, datasets: list[str], recipes: tuple[s
                 rows.append(f"| {dataset} | {recipe} | not measured | | | | | | | | | |")
                 continue
             report = json.loads(path.read_text(encoding="utf-8"))
+            reports[dataset, recipe] = report
             rows.append(markdown_row(report))
             commands.append(f"- {dataset} / {recipe}: `{report['command']}`")
-    return "\n".join(rows) + "\n\nCommands:\n\n" + "\n".join(commands) + "\n"
+    text = "\n".join(rows) + "\n\nCommands:\n\n" + "\n".join(commands) + "\n"
+    comparison = [comparison_row(dataset, reports[dataset, "seed"], reports[dataset, "tuned"])
+                  for dataset in datasets if (dataset, "seed") in reports and (dataset, "tuned") in reports]
+    if comparison:
+        text += "\n" + COMPARISON_HEADER + "\n" + "\n".join(comparison) + "\n"
+    return text
+
+
+COMPARISON_HEADER = (
+    "| dataset | tuned - seed (points) | tuned/seed s per epoch | tuned: BiLSTM alone % | tuned: NB-LR alone % "
+    "| BiLSTM weight | NB-LR C |\n"
+    "|---|---|---|---|---|---|---|"
+)
+
+
+def comparison_row(dataset: str, seed: dict[str, Any], tuned: dict[str, Any]) -> str:
+    """One row of the seed-versus-tuned table (see :func:`results_table`)."""
+    gain = 100 * (tuned["test_accuracy"] - seed["test_accuracy"])
+    same_run = tuned.get("tuned_to_seed_epoch_time_ratio")
+    if same_run is not None and seed.get("command") == tuned.get("command"):
+        ratio = f"{same_run:.2f}"
+    else:
+        ratio = f"{tuned['seconds_per_epoch'] / seed['seconds_per_epoch']:.2f} (different runs)"
+    parts = tuned.get("ensemble") or {}
+
+    def percent(key: str) -> str:
+        return f"{100 * parts[key]:.2f}" if key in parts else "-"
+
+    return (
+        f"| {dataset} | {gain:+.2f} | {ratio} | {percent('deep_test_accuracy')} | {percent('nblr_test_accuracy')} | "
+        f"{parts.get('deep_weight', '-')} | {parts.get('nblr_C', '-')} |"
+    )

@@ -55,6 +55,17 @@ def test_imdb_seed_and_tuned_side_by_side(shared_datasets: Path, tmp_path: Path,
     assert markdown_row(seed) in table
     assert "| imdb | tuned | not measured |" in table and "| steam | seed | not measured |" in table
     assert f"- imdb / seed: `{seed['command']}`" in table
+    assert "| imdb | tuned - seed" not in table  # no comparison without both rows
+
+    tuned = json.loads((out / "imdb-tuned-limit60.json").read_text())
+    assert set(tuned["ensemble"]) >= {"deep_weight", "nblr_C", "deep_test_accuracy", "nblr_test_accuracy"}
+    (out / "imdb-tuned.json").write_text(json.dumps(tuned))
+    table = results_table(out, ["imdb", "steam"])
+    ratio = f"{tuned['tuned_to_seed_epoch_time_ratio']:.2f}"
+    gain = f"{100 * (tuned['test_accuracy'] - seed['test_accuracy']):+.2f}"
+    assert f"| imdb | {gain} | {ratio} | {100 * tuned['ensemble']['deep_test_accuracy']:.2f} |" in table
+    (out / "imdb-tuned.json").write_text(json.dumps({**tuned, "command": "another run"}))
+    assert f"| imdb | {gain} | {ratio} (different runs) |" in results_table(out, ["imdb"])
 
 
 @pytest.mark.parametrize(
