@@ -15,6 +15,15 @@ from pathlib import Path
 from typing import Any
 
 
+def file_mode(directory: bool = False) -> int:
+    """The permissions a new file (or folder) gets under the current umask (``mkstemp`` and
+    ``mkdtemp`` make theirs private; downloads, extracted folders, cache files, run
+    directories and pictures should be like any other file the user makes)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
 @contextlib.contextmanager
 def atomic_path(destination: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to ``destination``; on success move it into place.
@@ -31,6 +40,8 @@ def atomic_path(destination: str | os.PathLike[str], suffix: str = "") -> Iterat
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.is_file():
+            os.chmod(tmp, file_mode())
         os.replace(tmp, destination)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from bilstm_attention.data.digests import file_digest, remember_digest
 from bilstm_attention.data.registry import Checksum, DatasetSpec, FileSpec
+from bilstm_attention.fileio import file_mode
 from bilstm_attention.errors import (
     ChecksumError,
     ConfigError,
@@ -47,19 +48,6 @@ DATA_ENV = "BILSTM_ATTENTION_DATA"
 CACHE_ENV = "BILSTM_ATTENTION_CACHE"
 DOWNLOAD_TIMEOUT = 60.0
 _CHUNK = 1 << 16
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def file_mode(directory: bool = False) -> int:
-    """The permissions a new file (or folder) gets under the current umask (``mkstemp`` and
-    ``mkdtemp`` make theirs private; downloads, extracted folders and cache files should be
-    like any other)."""
-    return (0o777 if directory else 0o666) & ~_umask()
 
 
 def default_cache_dir() -> Path:
