@@ -20,7 +20,7 @@ from bilstm_attention.fileio import save_keras_model, write_json
 from bilstm_attention.metrics import classification_report
 from bilstm_attention.embeddings import pretrain_embeddings
 from bilstm_attention.model import build_classifier, ensemble_classifier
-from bilstm_attention.nblr import best_mix_weight, fit_nblr, ngram_matrix
+from bilstm_attention.nblr import NBLogisticRegression, best_mix_weight, fit_nblr, ngram_matrix
 from bilstm_attention.ngrams import NgramVocabulary
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RUN_FORMAT_VERSION, RunDirectory
@@ -286,7 +286,9 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
     components: dict[str, Any] = {}
     if ensemble:
         started = time.perf_counter()
-        model, components = _fit_ensemble(model, config, train_inputs, val_inputs, encoded, pad_to, len(ngrams))
+        model, nblr, components = _fit_ensemble(
+            model, config, train_inputs, val_inputs, encoded, pad_to, len(ngrams)
+        )
         timings["nblr_seconds"] = time.perf_counter() - started
     save_keras_model(model, run.model_file)
 
@@ -308,7 +310,7 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
     if ensemble:
         test_features = ngram_matrix(test_inputs.ngrams, len(ngrams))
         components["nblr_test_accuracy"] = classification_report(
-            encoded.test.labels, components.pop("_nblr").predict_proba(test_features), num_classes
+            encoded.test.labels, nblr.predict_proba(test_features), num_classes
         )["accuracy"]
     history = _history_from_csv(run.history_csv)
     counts = {
@@ -351,8 +353,11 @@ def _fit_ensemble(
     encoded: Any,
     pad_to: int | None,
     num_features: int,
-) -> tuple[keras.Model, dict[str, Any]]:
-    """Fit NB-LR on the n-grams, pick the averaging weight on validation, wrap both in one model."""
+) -> tuple[keras.Model, NBLogisticRegression, dict[str, Any]]:
+    """Fit NB-LR on the n-grams, pick the averaging weight on validation, wrap both in one model.
+
+    Returns the ensemble model, the NB-LR model and what was chosen (with validation accuracies).
+    """
     nblr = fit_nblr(
         ngram_matrix(train_inputs.ngrams, num_features),
         encoded.train.labels,
@@ -372,9 +377,8 @@ def _fit_ensemble(
         "deep_validation_accuracy": float(((deep_val >= 0.5) == labels).mean()),
         "nblr_validation_accuracy": float(((linear_val >= 0.5) == labels).mean()),
         "ensemble_validation_accuracy": accuracy,
-        "_nblr": nblr,
     }
-    return ensemble_classifier(model, nblr.weights, nblr.bias, weight), components
+    return ensemble_classifier(model, nblr.weights, nblr.bias, weight), nblr, components
 
 
 def _with_deep_output(ensemble: keras.Model) -> keras.Model:
