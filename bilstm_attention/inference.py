@@ -13,7 +13,13 @@ import numpy as np
 
 from bilstm_attention.errors import ConfigError, DataError, ModelLoadError
 from bilstm_attention.features import FeatureSpec, ModelInputs, kept_slices
-from bilstm_attention.model import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME, attention_model
+from bilstm_attention.model import (
+    ENSEMBLE_LAYER_NAME,
+    NGRAM_INPUT_NAME,
+    OUTPUT_LAYER_NAME,
+    TOKEN_INPUT_NAME,
+    attention_model,
+)
 from bilstm_attention.ngrams import NgramVocabulary
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RunDirectory
@@ -32,6 +38,9 @@ class Explanation:
         probability: the predicted probability of the positive class (two classes) or of
             ``label``.
         label: the predicted class name.
+        bilstm_probability: for an ensemble (the tuned recipe: BiLSTM averaged with NB-LR),
+            the BiLSTM's own probability, the part the attention belongs to; else ``None``.
+        bilstm_weight: the BiLSTM's share of the ensemble's probability (1.0 without one).
     """
 
     text: str
@@ -40,6 +49,8 @@ class Explanation:
     weights: list[float]
     probability: float
     label: str
+    bilstm_probability: float | None = None
+    bilstm_weight: float = 1.0
 
     def top(self, k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` tokens with the largest attention weight."""
@@ -52,6 +63,8 @@ class Explanation:
             "text": self.text,
             "label": self.label,
             "probability": self.probability,
+            "bilstm_probability": self.bilstm_probability,
+            "bilstm_weight": self.bilstm_weight,
             "tokens": [
                 {"token": t, "weight": w, "known": k}
                 for t, w, k in zip(self.tokens, self.weights, self.known)
@@ -126,8 +139,8 @@ class SentimentModel:
         if inputs.ngrams is not None:
             batch = {TOKEN_INPUT_NAME: batch, NGRAM_INPUT_NAME: inputs.ngrams[0][None, :]}
         if self._attention_model is None:
-            self._attention_model = attention_model(self.model)
-        probabilities, weights = self._attention_model.predict_on_batch(batch)
+            self._attention_model = _explainer(self.model)
+        probabilities, weights, *bilstm = self._attention_model.predict_on_batch(batch)
         probabilities = np.asarray(probabilities)[0]
         weights = np.asarray(weights)[0, : len(tokens)]
         if probabilities.shape[-1] == 1:
@@ -144,7 +157,24 @@ class SentimentModel:
             weights=[float(w) for w in weights],
             probability=probability,
             label=self.class_names[label_index],
+            bilstm_probability=float(np.asarray(bilstm[0]).ravel()[0]) if bilstm else None,
+            bilstm_weight=_bilstm_weight(self.model),
         )
+
+
+def _bilstm_weight(model: keras.Model) -> float:
+    try:
+        return float(model.get_layer(ENSEMBLE_LAYER_NAME).weight)
+    except ValueError:
+        return 1.0
+
+
+def _explainer(model: keras.Model) -> keras.Model:
+    """``model`` -> (probabilities, attention weights[, the BiLSTM's probability in an ensemble])."""
+    explainer = attention_model(model)
+    if not any(layer.name == ENSEMBLE_LAYER_NAME for layer in model.layers):
+        return explainer
+    return keras.Model(model.inputs, [*explainer.outputs, model.get_layer(OUTPUT_LAYER_NAME).output])
 
 
 def load_model(path: str | Path) -> SentimentModel:

@@ -67,6 +67,18 @@ def _font_family(tokens: Sequence[str]) -> list[str]:
     return [font, "DejaVu Sans"]
 
 
+def heading(explanation: "Explanation") -> str:
+    """``label (probability)``; for an ensemble also the BiLSTM's own probability and share,
+    since the attention shown belongs to the BiLSTM alone."""
+    text = f"{explanation.label} ({explanation.probability:.3f})"
+    if explanation.bilstm_probability is not None:
+        text += (
+            f"   attention of the BiLSTM part: P(positive) {explanation.bilstm_probability:.3f},"
+            f" weight {explanation.bilstm_weight:.2f} in the average"
+        )
+    return text
+
+
 def save_heatmap(explanation: "Explanation", path: str | Path, *, width: float = 10.0, overwrite: bool = False) -> Path:
     """Draw the tokens of ``explanation`` shaded by attention weight and save the picture.
 
@@ -143,7 +155,7 @@ def heatmap_figure(explanation: "Explanation", *, width: float = 10.0):  # -> ma
     for text, x, y in placed:
         text.set_transform(figure.transFigure)
         text.set_position((x / figure_width_px, (height_px - 66 - y) / height_px))
-    title = f"{explanation.label} ({explanation.probability:.3f})"
+    title = heading(explanation)
     figure.text(0.01, 1 - 12 / height_px, title, fontsize=13, va="top", family=family)
     mappable = cm.ScalarMappable(norm=norm, cmap=cmap)
     colorbar_axes = figure.add_axes((0.72, 1 - 30 / height_px, 0.25, 12 / height_px))
@@ -165,8 +177,8 @@ def heatmap_html(explanation: "Explanation", *, standalone: bool = False) -> str
             f'padding: 1px 3px; margin: 1px; border-radius: 3px">{html.escape(token)}</span>'
         )
     body = (
-        f'<div style="font-family: sans-serif; line-height: 1.9"><b>{html.escape(explanation.label)}'
-        f" ({explanation.probability:.3f})</b><br>{' '.join(spans)}</div>"
+        f'<div style="font-family: sans-serif; line-height: 1.9"><b>{html.escape(heading(explanation))}'
+        f"</b><br>{' '.join(spans)}</div>"
     )
     if not standalone:
         return body

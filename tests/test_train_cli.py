@@ -86,6 +86,7 @@ def test_load_model_predicts_and_explains_raw_text(trained_run: Path) -> None:
     top_tokens = [token for token, _ in explanation.top(2)]
     assert set(top_tokens) & {"awful", "dull"}  # attention finds the cue words
     assert explanation.label == "0"  or explanation.label in ("neg", "negative")
+    assert explanation.bilstm_probability is None and explanation.bilstm_weight == 1.0  # not an ensemble
 
 
 def test_evaluate_predict_explain_commands(trained_run: Path, reviews_csv: Path, tmp_path: Path, capsys, monkeypatch) -> None:

@@ -264,7 +264,14 @@ def test_nblr_ensemble_run_end_to_end(tmp_path: Path, capsys) -> None:
     model = load_model(run)
     probabilities = model.predict(["great superb film", "dull awful film"])
     assert probabilities[0] > 0.5 > probabilities[1]
-    assert model.explain("the film was great").tokens == ["the", "film", "was", "great"]
+    explanation = model.explain("the film was great")
+    assert explanation.tokens == ["the", "film", "was", "great"]
+    assert explanation.bilstm_weight == parts["deep_weight"]
+    assert 0.0 <= explanation.bilstm_probability <= 1.0
+    assert explanation.to_dict()["bilstm_weight"] == parts["deep_weight"]
+    from bilstm_attention.visualize import heading
+
+    assert "attention of the BiLSTM part" in heading(explanation)
     capsys.readouterr()
     assert main(["evaluate", "--model", str(run), "--file", str(reviews), "--text-column", "review",
                  "--label-column", "sentiment", "--label-map", "neg=0,pos=1"]) == 0

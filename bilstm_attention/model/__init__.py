@@ -3,6 +3,7 @@
 from bilstm_attention.model.classifier import (
     ATTENTION_LAYER_NAME,
     NGRAM_INPUT_NAME,
+    OUTPUT_LAYER_NAME,
     TOKEN_INPUT_NAME,
     attention_model,
     build_classifier,
@@ -14,12 +15,14 @@ from bilstm_attention.model.config import (
     ClassifierConfig,
     parse_attention,
 )
-from bilstm_attention.model.ensemble import ensemble_classifier
+from bilstm_attention.model.ensemble import ENSEMBLE_LAYER_NAME, ensemble_classifier
 from bilstm_attention.model.layers import LearnedQuery, MaskedSum, WeightedAverage
 
 __all__ = [
     "ATTENTION_CHOICES",
     "ATTENTION_LAYER_NAME",
+    "ENSEMBLE_LAYER_NAME",
+    "OUTPUT_LAYER_NAME",
     "MaskedSum",
     "NGRAM_INPUT_NAME",
     "TOKEN_INPUT_NAME",

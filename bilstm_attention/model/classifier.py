@@ -13,6 +13,7 @@ from bilstm_attention.model.layers import LearnedQuery, MaskedSum
 ATTENTION_LAYER_NAME = "attention"
 TOKEN_INPUT_NAME = "token_ids"
 NGRAM_INPUT_NAME = "ngram_ids"
+OUTPUT_LAYER_NAME = "probability"
 
 
 def _attention_layer(config: ClassifierConfig) -> keras.layers.Layer:
@@ -103,7 +104,7 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
             h = keras.layers.Dropout(config.dense_dropout, name=f"head_dropout_{index + 1}")(h)
     units, activation = (1, "sigmoid") if config.num_classes == 2 else (config.num_classes, "softmax")
     if not config.ngram_vocab_size:
-        outputs = keras.layers.Dense(units, activation=activation, name="probability")(h)
+        outputs = keras.layers.Dense(units, activation=activation, name=OUTPUT_LAYER_NAME)(h)
         model = keras.Model(tokens, outputs, name="bilstm_attention_classifier")
     else:
         ngrams = keras.Input(shape=(None,), dtype="int32", name=NGRAM_INPUT_NAME)
@@ -115,7 +116,7 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
         wide = MaskedSum(name="ngram_logit")(weights)
         deep = keras.layers.Dense(units, name="deep_logit")(h)
         logits = keras.layers.Add(name="logit")([deep, wide])
-        outputs = keras.layers.Activation(activation, name="probability")(logits)
+        outputs = keras.layers.Activation(activation, name=OUTPUT_LAYER_NAME)(logits)
         model = keras.Model(
             {TOKEN_INPUT_NAME: tokens, NGRAM_INPUT_NAME: ngrams}, outputs, name="bilstm_attention_ngram_classifier"
         )

@@ -5,8 +5,12 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from bilstm_attention.model.classifier import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME
+from bilstm_attention.model.classifier import NGRAM_INPUT_NAME, OUTPUT_LAYER_NAME, TOKEN_INPUT_NAME
 from bilstm_attention.model.layers import MaskedSum, WeightedAverage
+
+
+#: The layer that averages the two probabilities (its ``weight`` is the BiLSTM's share).
+ENSEMBLE_LAYER_NAME = "ensemble_probability"
 
 
 def ensemble_classifier(
@@ -50,7 +54,7 @@ def ensemble_classifier(
     linear = squash(scores)
     table.set_weights([ngram_weights[:, None]])
     squash.set_weights([np.ones((1, 1), dtype="float32"), np.asarray([bias], dtype="float32")])
-    mixed = WeightedAverage(deep_weight, name="ensemble_probability")([deep_model.outputs[0], linear])
+    mixed = WeightedAverage(deep_weight, name=ENSEMBLE_LAYER_NAME)([deep_model.outputs[0], linear])
     return keras.Model(
         {TOKEN_INPUT_NAME: tokens, NGRAM_INPUT_NAME: ngrams}, mixed, name="bilstm_attention_nblr_ensemble"
     )
