@@ -123,15 +123,24 @@ def fit_nblr(
 def best_mix_weight(
     deep: np.ndarray, linear: np.ndarray, labels: np.ndarray, *, step: float = 0.05
 ) -> tuple[float, float]:
-    """The weight ``w`` of ``w * deep + (1 - w) * linear`` most accurate on ``labels``.
+    """The weight ``w`` of ``w * deep + (1 - w) * linear`` with the lowest log-loss on ``labels``.
 
-    Tries ``0, step, ..., 1``; among equally accurate weights the one nearest 0.5 wins.
+    Tries ``0, step, ..., 1``; among equally good weights the one nearest 0.5 wins. The
+    log-loss (cross-entropy) rather than the accuracy decides: on a validation split of a few
+    thousand reviews the accuracies of neighbouring weights differ by a handful of reviews, so
+    picking by accuracy follows noise (on IMDB it chose the linear model alone, 0.0, whose test
+    accuracy the average beats), while the log-loss of a probability average is smooth in ``w``.
 
     Returns:
-        ``(w, accuracy)``.
+        ``(w, accuracy of the average at w)``.
     """
     labels = np.asarray(labels)
     grid = np.round(np.arange(0.0, 1.0 + step / 2, step), 6)
-    scores = [float((((w * deep + (1 - w) * linear) >= 0.5) == labels).mean()) for w in grid]
-    best = max(range(len(grid)), key=lambda i: (scores[i], -abs(grid[i] - 0.5)))
-    return float(grid[best]), scores[best]
+    losses = []
+    for w in grid:
+        mixed = np.clip(w * deep + (1 - w) * linear, 1e-7, 1 - 1e-7)
+        losses.append(float(-np.mean(labels * np.log(mixed) + (1 - labels) * np.log(1 - mixed))))
+    best = min(range(len(grid)), key=lambda i: (round(losses[i], 9), abs(grid[i] - 0.5)))
+    weight = float(grid[best])
+    accuracy = float((((weight * deep + (1 - weight) * linear) >= 0.5) == labels).mean())
+    return weight, accuracy

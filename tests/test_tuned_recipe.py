@@ -88,8 +88,24 @@ def test_best_mix_weight_prefers_the_accurate_model_and_breaks_ties_towards_half
     right = np.array([0.9, 0.1, 0.8, 0.2])
     wrong = np.array([0.1, 0.9, 0.2, 0.8])
     weight, accuracy = best_mix_weight(right, wrong, labels)
-    assert accuracy == 1.0 and weight > 0.5
+    assert accuracy == 1.0 and weight == 1.0
     assert best_mix_weight(right, right, labels) == (0.5, 1.0)
+
+
+def test_best_mix_weight_uses_log_loss_not_accuracy() -> None:
+    # both models classify every review right, so accuracy cannot choose; one is confidently
+    # right, the other barely: the log-loss favours a mix leaning to the confident one
+    labels = np.array([1, 0] * 10)
+    confident = np.where(labels == 1, 0.95, 0.05)
+    barely = np.where(labels == 1, 0.55, 0.45)
+    weight, accuracy = best_mix_weight(confident, barely, labels)
+    assert weight == 1.0 and accuracy == 1.0
+    # complementary errors: each model is confidently wrong on a different review; the average fixes both
+    first = np.array([0.9, 0.1, 0.9, 0.1, 0.2])
+    second = np.array([0.9, 0.1, 0.9, 0.1, 0.9])
+    second[0] = 0.3
+    weight, _ = best_mix_weight(first, second, np.array([1, 0, 1, 0, 1]))
+    assert 0.0 < weight < 1.0
 
 
 # --- word2vec --------------------------------------------------------------------------

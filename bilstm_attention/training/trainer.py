@@ -377,6 +377,7 @@ def _fit_ensemble(
         "deep_validation_accuracy": float(((deep_val >= 0.5) == labels).mean()),
         "nblr_validation_accuracy": float(((linear_val >= 0.5) == labels).mean()),
         "ensemble_validation_accuracy": accuracy,
+        "deep_weight_chosen_by": "validation log-loss",
     }
     return ensemble_classifier(model, nblr.weights, nblr.bias, weight), nblr, components
 
