@@ -13,13 +13,7 @@ import numpy as np
 
 from bilstm_attention.errors import ConfigError, DataError, ModelLoadError
 from bilstm_attention.features import FeatureSpec, ModelInputs, kept_slices
-from bilstm_attention.model import (
-    ENSEMBLE_LAYER_NAME,
-    NGRAM_INPUT_NAME,
-    OUTPUT_LAYER_NAME,
-    TOKEN_INPUT_NAME,
-    attention_model,
-)
+from bilstm_attention.model import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME, attention_model, ensemble_parts
 from bilstm_attention.ngrams import NgramVocabulary
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RunDirectory
@@ -163,18 +157,17 @@ class SentimentModel:
 
 
 def _bilstm_weight(model: keras.Model) -> float:
-    try:
-        return float(model.get_layer(ENSEMBLE_LAYER_NAME).weight)
-    except ValueError:
-        return 1.0
+    parts = ensemble_parts(model)
+    return 1.0 if parts is None else parts[0]
 
 
 def _explainer(model: keras.Model) -> keras.Model:
     """``model`` -> (probabilities, attention weights[, the BiLSTM's probability in an ensemble])."""
     explainer = attention_model(model)
-    if not any(layer.name == ENSEMBLE_LAYER_NAME for layer in model.layers):
+    parts = ensemble_parts(model)
+    if parts is None:
         return explainer
-    return keras.Model(model.inputs, [*explainer.outputs, model.get_layer(OUTPUT_LAYER_NAME).output])
+    return keras.Model(model.inputs, [*explainer.outputs, parts[1]])
 
 
 def load_model(path: str | Path) -> SentimentModel:

@@ -15,7 +15,7 @@ from bilstm_attention.model.config import (
     ClassifierConfig,
     parse_attention,
 )
-from bilstm_attention.model.ensemble import ENSEMBLE_LAYER_NAME, ensemble_classifier
+from bilstm_attention.model.ensemble import ENSEMBLE_LAYER_NAME, ensemble_classifier, ensemble_parts
 from bilstm_attention.model.layers import LearnedQuery, MaskedSum, WeightedAverage
 
 __all__ = [
@@ -34,5 +34,6 @@ __all__ = [
     "build_classifier",
     "compile_classifier",
     "ensemble_classifier",
+    "ensemble_parts",
     "parse_attention",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 
@@ -58,3 +60,13 @@ def ensemble_classifier(
     return keras.Model(
         {TOKEN_INPUT_NAME: tokens, NGRAM_INPUT_NAME: ngrams}, mixed, name="bilstm_attention_nblr_ensemble"
     )
+
+
+def ensemble_parts(model: keras.Model) -> tuple[float, Any] | None:
+    """For a model from :func:`ensemble_classifier`: ``(the BiLSTM's weight, the BiLSTM's own
+    probability tensor)``, e.g. to add it as an output; ``None`` for any other model."""
+    try:
+        mix = model.get_layer(ENSEMBLE_LAYER_NAME)
+    except ValueError:
+        return None
+    return float(mix.weight), model.get_layer(OUTPUT_LAYER_NAME).output

@@ -19,7 +19,7 @@ from bilstm_attention.features import FeatureSpec
 from bilstm_attention.fileio import save_keras_model, write_json
 from bilstm_attention.metrics import classification_report
 from bilstm_attention.embeddings import pretrain_embeddings
-from bilstm_attention.model import OUTPUT_LAYER_NAME, build_classifier, ensemble_classifier
+from bilstm_attention.model import build_classifier, ensemble_classifier, ensemble_parts
 from bilstm_attention.nblr import NBLogisticRegression, best_mix_weight, fit_nblr, ngram_matrix
 from bilstm_attention.ngrams import NgramVocabulary
 from bilstm_attention.prediction import predict_probabilities
@@ -384,7 +384,9 @@ def _fit_ensemble(
 
 def _with_deep_output(ensemble: keras.Model) -> keras.Model:
     """The ensemble model with the BiLSTM's own probability as a second output."""
-    return keras.Model(ensemble.inputs, [ensemble.output, ensemble.get_layer(OUTPUT_LAYER_NAME).output])
+    parts = ensemble_parts(ensemble)
+    assert parts is not None
+    return keras.Model(ensemble.inputs, [ensemble.output, parts[1]])
 
 
 def _restore_best(model: keras.Model, checkpoint: Path) -> None:
