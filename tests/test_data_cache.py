@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -88,7 +89,28 @@ def test_key_covers_tokenizer_vocabulary_and_split_settings(spec, splits, tmp_pa
     keys.add(encode_dataset(reseeded, CountingTokenizer(), 50, cache_dir=tmp_path, progress=False).key)
     limited = load_dataset(spec, FIXTURES, progress=False, download=False, limit=4)
     keys.add(encode_dataset(limited, CountingTokenizer(), 50, cache_dir=tmp_path, progress=False).key)
-    assert len(keys) == 6 and len(cache_files(tmp_path)) == 6
+    # six encodings; the vocabulary settings share one token cache file, the others have their own
+    assert len(keys) == 6 and len(cache_files(tmp_path)) == 4
+
+
+def test_another_vocabulary_reuses_the_cached_tokens(splits, tmp_path):
+    from bilstm_attention.tokenizers import Vocabulary
+
+    tokenizer = CountingTokenizer()
+    first = encode_dataset(splits, tokenizer, 1000, cache_dir=tmp_path, progress=False)
+    assert tokenizer.calls == 18
+    for vocab_size, min_count in ((5, 1), (8, 2), (1000, 1)):
+        again = encode_dataset(splits, tokenizer, vocab_size, min_count=min_count, cache_dir=tmp_path, progress=False)
+        assert again.from_cache and tokenizer.calls == 18  # the tokenizer was not called again
+        assert again.cache_path == first.cache_path
+        # the same vocabulary and ids as building them from freshly tokenized text
+        expected = Vocabulary.build([t.split() for t in splits.train.texts], vocab_size, min_count=min_count)
+        assert again.vocabulary.tokens == expected.tokens and again.vocabulary.counts == expected.counts
+        assert len(again.vocabulary) <= vocab_size
+        for name in ("train", "validation", "test"):
+            texts = getattr(splits, name).texts
+            assert all(np.array_equal(ids, expected.encode(text.split()))
+                       for ids, text in zip(getattr(again, name).ids, texts))
 
 
 def test_real_tokenizer_by_name_and_by_config(splits, tmp_path):
@@ -117,12 +139,31 @@ def test_unreadable_cache_file_is_ignored_with_a_warning_and_rewritten(splits, t
 
 
 def test_a_cache_file_holding_another_key_is_not_trusted(splits, tmp_path):
-    small = encode_dataset(splits, CountingTokenizer(), 50, cache_dir=tmp_path, progress=False)
-    large = encode_dataset(splits, CountingTokenizer(), 60, cache_dir=tmp_path, progress=False)
-    large.cache_path.write_bytes(small.cache_path.read_bytes())
+    cased = encode_dataset(splits, CountingTokenizer(), 60, cache_dir=tmp_path, progress=False)
+    lower = encode_dataset(splits, CountingTokenizer(lowercase=True), 60, cache_dir=tmp_path, progress=False)
+    assert lower.cache_path != cased.cache_path
+    lower.cache_path.write_bytes(cased.cache_path.read_bytes())
+    tokenizer = CountingTokenizer(lowercase=True)
     with pytest.warns(DataWarning, match=r"its key or format version does not match"):
-        again = encode_dataset(splits, CountingTokenizer(), 60, cache_dir=tmp_path, progress=False)
-    assert not again.from_cache and len(again.vocabulary) == len(large.vocabulary)
+        again = encode_dataset(splits, tokenizer, 60, cache_dir=tmp_path, progress=False)
+    assert not again.from_cache and tokenizer.calls == 18 and again.vocabulary.tokens == lower.vocabulary.tokens
+
+
+def test_a_cache_file_of_the_previous_format_is_not_misread(splits, tmp_path):
+    import bilstm_attention.data.encode as encode
+
+    first = encode_dataset(splits, CountingTokenizer(), 60, cache_dir=tmp_path, progress=False)
+    with np.load(first.cache_path) as data:
+        arrays = dict(data)
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    meta["format"] = encode.CACHE_FORMAT_VERSION - 1
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with open(first.cache_path, "wb") as handle:
+        np.savez(handle, **arrays)
+    tokenizer = CountingTokenizer()
+    with pytest.warns(DataWarning, match=r"its key or format version does not match"):
+        again = encode_dataset(splits, tokenizer, 60, cache_dir=tmp_path, progress=False)
+    assert not again.from_cache and tokenizer.calls == 18
 
 
 def test_leftover_temporary_files_are_never_read(splits, tmp_path):
@@ -145,14 +186,14 @@ def test_a_killed_writer_leaves_no_cache_that_is_read_as_valid(spec, splits, tmp
         import os, sys
         sys.path.insert(0, {str(FIXTURES)!r})
         from bilstm_attention.data import encode_dataset, load_dataset, load_registry
-        import bilstm_attention.data.cache as cache
+        import bilstm_attention.data.store as store
 
         def killed(handle, arrays):
             handle.write(b"PK\\x03\\x04 the first bytes of an npz")
             handle.flush()
             os._exit(9)  # the process dies in the middle of writing
 
-        cache._save_arrays = killed
+        store._save_arrays = killed
         spec = load_registry({str(registry_file)!r}).get("tiny_nsmc")
         splits = load_dataset(spec, {str(FIXTURES)!r}, progress=False, download=False)
         encode_dataset(splits, "whitespace", 50, cache_dir={str(tmp_path / 'cache')!r}, progress=False)

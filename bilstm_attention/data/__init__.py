@@ -13,7 +13,8 @@ Modules (one job each): ``registry`` (datasets.yaml -> frozen dataclasses), ``so
 (data directories, downloads, safe extraction), ``digests`` (memoised file checksums),
 ``readers`` (upstream formats), ``structure`` (structure checks), ``splits`` (containers and
 deterministic split rules), ``loading`` (load_dataset), ``user_file`` (load_file),
-``cache`` (encoded arrays), ``parsed_cache`` (parsed archives), ``verify``.
+``encode`` (encode_dataset: token cache + vocabulary), ``parsed_cache`` (parsed archives),
+``store`` (the on-disk artifacts: keys, atomic versioned ``.npz`` files), ``verify``.
 
 This package never imports TensorFlow or Keras (``bilstm-attention datasets list`` stays
 fast); tokenizers are imported only by :func:`encode_dataset`.
@@ -21,7 +22,7 @@ fast); tokenizers are imported only by :func:`encode_dataset`.
 
 from __future__ import annotations
 
-from bilstm_attention.data.cache import EncodedSplit, EncodedSplits, encode_dataset
+from bilstm_attention.data.encode import EncodedSplit, EncodedSplits, encode_dataset
 from bilstm_attention.data.loading import load_dataset, load_unlabeled
 from bilstm_attention.data.registry import (
     Checksum,

@@ -53,6 +53,7 @@ from bilstm_attention.data.splits import (
     stratified_holdout,
     take,
 )
+from bilstm_attention.data.store import content_key
 from bilstm_attention.data.structure import (
     describe_counts,
     observed_counts,
@@ -538,7 +539,7 @@ def make_fingerprint(spec: DatasetSpec, sources: list[SourceFile], explicit: boo
         "explicit": explicit,
         "extra": extra,
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return content_key(payload)
 
 
 # ---------------------------------------------------------------------------- public API

@@ -10,99 +10,67 @@ unreadable file is ignored with a warning and rewritten.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bilstm_attention.data import store
 from bilstm_attention.data.readers import READER_VERSION, Records
 from bilstm_attention.data.registry import DatasetSpec
 from bilstm_attention.data.sources import default_cache_dir
-from bilstm_attention.errors import DataWarning
 
-PARSED_FORMAT_VERSION = 1
+#: 2: keys from :func:`store.content_key`.
+PARSED_FORMAT_VERSION = 2
 
 
 def parsed_cache_path(spec: DatasetSpec, algorithm: str, digest: str, unlabeled: bool) -> tuple[Path, str]:
     """(file, key) of the cached reviews of an archive."""
-    payload = {"format": PARSED_FORMAT_VERSION, "reader": READER_VERSION, "dataset": spec.name,
-               "entry": spec.content_hash, "digest": [algorithm, digest], "unlabeled": bool(unlabeled)}
-    key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    key = store.content_key({"format": PARSED_FORMAT_VERSION, "reader": READER_VERSION, "dataset": spec.name,
+                             "entry": spec.content_hash, "digest": [algorithm, digest], "unlabeled": bool(unlabeled)})
     return default_cache_dir() / "parsed" / f"{spec.name}-{key[:24]}.npz", key
-
-
-def _pack(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(b) for b in encoded], out=offsets[1:])
-    return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
-
-
-def _unpack(blob: np.ndarray, offsets: np.ndarray) -> list[str]:
-    data = blob.tobytes()
-    bounds = offsets.tolist()
-    return [data[bounds[i]:bounds[i + 1]].decode("utf-8", "surrogatepass") for i in range(len(bounds) - 1)]
 
 
 def save_parsed(path: Path, key: str, parts: dict[str, Records], unlabeled: list[str] | None,
                 observed: dict[str, Any], counts: dict[tuple[str, str], int]) -> None:
     """Store a complete read; failures to write only cost a re-parse next time."""
-    from bilstm_attention.data.cache import _write_atomic
-
     arrays: dict[str, np.ndarray] = {}
-    meta: dict[str, Any] = {"key": key, "format": PARSED_FORMAT_VERSION, "parts": {}, "observed": observed,
+    meta: dict[str, Any] = {"parts": {}, "observed": observed,
                             "counts": [[split, folder, n] for (split, folder), n in counts.items()],
                             "unlabeled": unlabeled is not None}
     for name, records in parts.items():
-        arrays[f"{name}_texts"], arrays[f"{name}_text_offsets"] = _pack(records.texts)
-        arrays[f"{name}_keys"], arrays[f"{name}_key_offsets"] = _pack(records.keys)
+        arrays[f"{name}_texts"], arrays[f"{name}_text_offsets"] = store.pack_strings(records.texts)
+        arrays[f"{name}_keys"], arrays[f"{name}_key_offsets"] = store.pack_strings(records.keys)
         arrays[f"{name}_labels"] = records.label_array()
         meta["parts"][name] = {"source": records.source, "raw_rows": records.raw_rows,
                                "raw_labels": dict(records.raw_labels), "dropped": dict(records.dropped),
                                "skipped_lines": records.skipped_lines}
     if unlabeled is not None:
-        arrays["unlabeled_texts"], arrays["unlabeled_offsets"] = _pack(unlabeled)
-    arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
-    try:
-        _write_atomic(path, arrays)
-    except OSError as exc:
-        warnings.warn(f"could not write the cache file {path}: {exc}", DataWarning, stacklevel=3)
+        arrays["unlabeled_texts"], arrays["unlabeled_offsets"] = store.pack_strings(unlabeled)
+    store.write_arrays(path, key, PARSED_FORMAT_VERSION, arrays, meta)
+
+
+def _parse(data: Any, meta: dict[str, Any]):
+    parts: dict[str, Records] = {}
+    for name, info in meta["parts"].items():
+        records = Records(info["source"])
+        records.texts = store.unpack_strings(data[f"{name}_texts"], data[f"{name}_text_offsets"])
+        records.keys = store.unpack_strings(data[f"{name}_keys"], data[f"{name}_key_offsets"])
+        records.labels = data[f"{name}_labels"].astype(np.int64).tolist()
+        if not len(records.texts) == len(records.keys) == len(records.labels):
+            raise ValueError(f"its {name} arrays are inconsistent")
+        records.raw_rows = int(info["raw_rows"])
+        records.raw_labels = Counter(info["raw_labels"])
+        records.dropped = Counter(info["dropped"])
+        records.skipped_lines = list(info["skipped_lines"])
+        parts[name] = records
+    unlabeled = store.unpack_strings(data["unlabeled_texts"], data["unlabeled_offsets"]) if meta["unlabeled"] else None
+    counts = {(split, folder): int(n) for split, folder, n in meta["counts"]}
+    return parts, unlabeled, meta["observed"], counts
 
 
 def load_parsed(path: Path, key: str):
     """``(parts, unlabeled, observed, counts)`` from a cache file, or ``None`` when there is
     none (or it is unreadable: then it is removed, with a warning)."""
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
-            if meta.get("key") != key or meta.get("format") != PARSED_FORMAT_VERSION:
-                raise ValueError("its key or format version does not match")
-            parts: dict[str, Records] = {}
-            for name, info in meta["parts"].items():
-                records = Records(info["source"])
-                records.texts = _unpack(data[f"{name}_texts"], data[f"{name}_text_offsets"])
-                records.keys = _unpack(data[f"{name}_keys"], data[f"{name}_key_offsets"])
-                records.labels = data[f"{name}_labels"].astype(np.int64).tolist()
-                if not len(records.texts) == len(records.keys) == len(records.labels):
-                    raise ValueError(f"its {name} arrays are inconsistent")
-                records.raw_rows = int(info["raw_rows"])
-                records.raw_labels = Counter(info["raw_labels"])
-                records.dropped = Counter(info["dropped"])
-                records.skipped_lines = list(info["skipped_lines"])
-                parts[name] = records
-            unlabeled = _unpack(data["unlabeled_texts"], data["unlabeled_offsets"]) if meta["unlabeled"] else None
-            counts = {(split, folder): int(n) for split, folder, n in meta["counts"]}
-            return parts, unlabeled, meta["observed"], counts
-    except Exception as exc:  # noqa: BLE001 - any unreadable cache file is re-parsed
-        warnings.warn(f"ignoring the unreadable cache file {path} ({type(exc).__name__}: {exc}); "
-                      "it will be rewritten", DataWarning, stacklevel=3)
-        with contextlib.suppress(OSError):
-            path.unlink()
-        return None
+    return store.read_arrays(path, key, PARSED_FORMAT_VERSION, _parse)

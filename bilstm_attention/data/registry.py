@@ -7,8 +7,6 @@ Every key of the registry is checked when it is read; a malformed entry raises
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bilstm_attention.data.store import content_key
 from bilstm_attention.errors import ConfigError
 
 REGISTRY_VERSION = 1
@@ -535,9 +534,7 @@ def _parse_dataset(name: str, data: Any, defaults: dict[str, Any], source: str) 
     tfds_name = reader.str("tfds_name", required=False)
     reader.finish()
 
-    content_hash = hashlib.sha256(
-        json.dumps({"name": name, "entry": data}, sort_keys=True, ensure_ascii=False, default=str).encode()
-    ).hexdigest()
+    content_hash = content_key({"name": name, "entry": data})
     return DatasetSpec(
         name=str(name),
         title=title,

@@ -34,7 +34,6 @@ from pathlib import Path
 
 from bilstm_attention.data.digests import file_digest, remember_digest
 from bilstm_attention.data.registry import Checksum, DatasetSpec, FileSpec
-from bilstm_attention.fileio import file_mode
 from bilstm_attention.errors import (
     ChecksumError,
     ConfigError,
@@ -43,6 +42,7 @@ from bilstm_attention.errors import (
     TruncatedArchiveError,
     UnsafeArchiveError,
 )
+from bilstm_attention.fileio import file_mode
 
 DATA_ENV = "BILSTM_ATTENTION_DATA"
 CACHE_ENV = "BILSTM_ATTENTION_CACHE"

@@ -11,8 +11,6 @@ registry datasets (``datasets.yaml``).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from collections import Counter
@@ -39,6 +37,7 @@ from bilstm_attention.data.registry import (
     default_registry,
 )
 from bilstm_attention.data.splits import DatasetSplits, SourceFile
+from bilstm_attention.data.store import content_key
 from bilstm_attention.errors import ConfigError, DataError
 
 _EXTENSION_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": "\t"}
@@ -276,7 +275,7 @@ def load_file(
     sources = [SourceFile(role, p, "sha256", file_digest(p), None, None, p.stat().st_size) for role, p in files]
     settings_for_hash = {**options, "label_map": mapping, "text": text_name, "label": label_name,
                          "class_names": class_names, "split": split.describe(), "header": header}
-    content_hash = hashlib.sha256(json.dumps(settings_for_hash, sort_keys=True, default=str).encode()).hexdigest()
+    content_hash = content_key(settings_for_hash)
     spec = DatasetSpec(
         name=name or f"file:{path.stem}",
         title=f"user file {path.name}",
