@@ -336,3 +336,14 @@ def test_tfds_adapter_with_a_stand_in_module(monkeypatch):
     assert splits.test.texts == ["Loved it", "Hated it"]
     assert splits.settings["source"] == "tfds"
     assert splits.source_files[0].algorithm == "content-sha256"
+
+
+def test_a_partial_copy_with_a_single_class_is_refused(registry, tmp_path):
+    single = tmp_path / "steam.positive.txt"
+    lines = (FIXTURES / "tiny_steam.txt").read_text(encoding="utf-8").splitlines(keepends=True)
+    single.write_text("".join(line for line in lines if line.startswith("1\t")), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # not the upstream file: expected
+        with pytest.raises(DataError, match=r"steam\.positive\.txt: the training data has only the class 'positive' "
+                                            r"\(\d+ reviews\); a classifier needs at least two classes"):
+            load_dataset(registry.get("tiny_steam"), path=single, progress=False)

@@ -142,3 +142,67 @@ def test_parse_label_map():
         parse_label_map("pos")
     with pytest.raises(ConfigError, match=r"--label-map is empty"):
         parse_label_map(" , ")
+
+
+@pytest.mark.parametrize(
+    ("content", "kwargs", "found"),
+    [
+        ("text,label\ngood,pos\nfine,pos\nnice,pos\ngreat,pos\n", {"label_map": {"neg": 0, "pos": 1}},
+         r"only the class 'pos' \(3 reviews\)"),
+        ("text,label\ngood,0\nfine,0\nnice,0\ngreat,0\n", {}, r"only the class '0' \(3 reviews\)"),
+    ],
+)
+def test_a_file_with_a_single_class_is_refused(tmp_path, content, kwargs, found):
+    path = write(tmp_path, "one_class.csv", content)
+    with pytest.raises(DataError, match=rf"one_class\.csv: the training data has {found}; "
+                                        r"a classifier needs at least two classes \(check the label column"):
+        load_file(path, "text", "label", **kwargs)
+
+
+def test_a_user_file_gets_the_registry_default_max_length():
+    from bilstm_attention.data.registry import default_registry
+
+    splits = load_file(FIXTURES / "reviews.csv", "review", "sentiment", label_map={"neg": 0, "pos": 1})
+    assert splits.spec.max_length == default_registry().defaults["user_file_max_length"] == 400
+
+
+def test_a_whole_file_is_one_evaluation_split():
+    splits = load_file(FIXTURES / "reviews.csv", "review", "sentiment", label_map={"neg": 0, "pos": 1}, split="all")
+    assert len(splits.test) == 8 and len(splits.train) == len(splits.validation) == 0
+    assert sorted(splits.test.texts) == sorted(all_texts(load_file(FIXTURES / "reviews.csv", "review", "sentiment",
+                                                                   label_map={"neg": 0, "pos": 1})))
+    assert splits.test.labels.tolist().count(1) == 4 and splits.settings["split"] == "all"
+    assert splits.report.notes == ["test = every row of reviews.csv (8 reviews)"]
+    with pytest.raises(ConfigError, match=r"split must be 'holdout' or 'all', got 'half'"):
+        load_file(FIXTURES / "reviews.csv", "review", "sentiment", split="half")
+    with pytest.raises(ConfigError, match=r"split='all' reads one file whole; it cannot be combined with test_path"):
+        load_file(FIXTURES / "reviews.csv", "review", "sentiment", split="all", limit=4)
+
+
+def test_the_language_of_a_file_can_be_detected():
+    from bilstm_attention.data import detect_language
+
+    english = load_file(FIXTURES / "reviews.csv", "review", "sentiment", label_map={"neg": 0, "pos": 1},
+                        language="auto")
+    assert english.spec.language == "en" and english.spec.tokenizer == "english"
+    assert english.report.checks == ["language detected: en (Hangul 0% of the letters of the first 8 reviews)"]
+    korean = load_file(FIXTURES / "reviews.tsv", "text", "label", language="auto")
+    assert korean.spec.language == "ko" and korean.spec.tokenizer == "kiwi"
+    assert detect_language(["영화 정말 좋아요 OK", "재미없다"]) == ("ko", pytest.approx(11 / 13))
+    assert detect_language(["12345", ":-)"]) == (None, 0.0)
+    with pytest.raises(ConfigError, match=r"language must be 'en', 'ko' or 'auto', got 'fr'"):
+        load_file(FIXTURES / "reviews.csv", "review", "sentiment", language="fr")
+
+
+def test_errors_name_the_options_that_fix_them(tmp_path):
+    korean = write(tmp_path, "korean.csv", "text,label\n좋아요,1\n별로예요,0\n", encoding="cp949")
+    with pytest.raises(DataError, match=r"pass its encoding \(encoding='cp949', CLI --encoding cp949\)"):
+        load_file(korean, "text", "label")
+    tabs = write(tmp_path, "tabs.csv", "text\tlabel\ngood\t1\nbad\t0\n")
+    with pytest.raises(DataError, match=r"tabs\.csv: no text column 'text'; the header has: text\tlabel "
+                                        r"\(the header is one field holding a tab: pass the separator, sep=\.\.\., "
+                                        r"CLI --sep\)"):
+        load_file(tabs, "text", "label")
+    assert len(all_texts(load_file(tabs, "text", "label", sep="\t", validation_fraction=0))) == 2
+    with pytest.raises(ConfigError, match=r"pass sep=',' or sep='\\t' \(CLI --sep , or --sep tab\)"):
+        load_file(write(tmp_path, "r.dat", "text,label\ngood,1\n"), "text", "label")

@@ -45,7 +45,7 @@ from bilstm_attention.data.splits import (
     SourceFile,
     TextSplit,
 )
-from bilstm_attention.data.user_file import load_file, parse_label_map
+from bilstm_attention.data.user_file import detect_language, load_file, parse_label_map
 from bilstm_attention.data.verify import FileCheck, VerificationReport, verify_dataset
 
 __all__ = [
@@ -67,6 +67,7 @@ __all__ = [
     "VerificationReport",
     "default_cache_dir",
     "default_tokenizer",
+    "detect_language",
     "encode_dataset",
     "get_spec",
     "list_datasets",

@@ -493,6 +493,14 @@ def assemble(spec: DatasetSpec, raw: RawData, *, validation_fraction: float, val
         test = take(records.texts, labels, records.keys, np.flatnonzero(mask))
         report.notes.append(f"test = {spec.split.describe()} of {len(labels):,} reviews")
 
+    train_classes = np.unique(train[1])
+    if len(train_classes) < 2:
+        source = raw.parts[spec.split.train if spec.split.method == "upstream" else next(iter(raw.parts))].source
+        found = (f"only the class {spec.class_names[int(train_classes[0])]!r} ({len(train[1]):,} reviews)"
+                 if len(train_classes) else "no reviews")
+        raise DataError(f"{source}: the training data has {found}; a classifier needs at least two classes "
+                        "(check the label column and the label map)")
+
     if limit is not None:
         n_train, n_test = limit_sizes(limit, spec.limit_test_fraction, spec.num_classes)
         train = take(*train, balanced_subset(train[1], train[2], n_train, spec.num_classes, limit_seed))

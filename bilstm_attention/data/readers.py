@@ -70,10 +70,10 @@ def _preview(text: str, width: int = 60) -> str:
 # ------------------------------------------------------------------------- delimited text
 
 
-def _decode_error(display: str, line: int, raw: bytes, exc: UnicodeDecodeError, encoding: str) -> str:
+def _decode_error(display: str, line: int, raw: bytes, exc: UnicodeDecodeError, encoding: str, advice: str) -> str:
     return (
         f"{display}, line {line}: not valid {encoding} (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
-        f"save the file as {encoding.upper()} or pass its encoding"
+        f"save the file as {encoding.upper()} or {advice}"
     )
 
 
@@ -84,6 +84,7 @@ def iter_rows(
     quoting: str = "none",
     encoding: str = "utf-8",
     display: str | None = None,
+    advice: str = "pass its encoding",
 ) -> Iterator[tuple[int, list[str] | None, str | None]]:
     """Yield ``(line number, fields, problem)`` for every row of a delimited text file.
 
@@ -117,7 +118,7 @@ def iter_rows(
             try:
                 text = raw.decode(encoding)
             except UnicodeDecodeError as exc:
-                yield number, None, _decode_error(display, number, raw, exc, encoding)
+                yield number, None, _decode_error(display, number, raw, exc, encoding, advice)
                 continue
             yield number, text.split(separator), None
         return
@@ -128,7 +129,7 @@ def iter_rows(
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         raw = data[line_start : data.find(b"\n", exc.start) if b"\n" in data[exc.start :] else len(data)]
         exc.start -= line_start
-        raise DataError(_decode_error(display, line, raw, exc, encoding)) from None
+        raise DataError(_decode_error(display, line, raw, exc, encoding, advice)) from None
     limit = csv.field_size_limit()
     if limit < 1 << 24:
         csv.field_size_limit(min(sys.maxsize, 1 << 24))

@@ -19,6 +19,9 @@ from bilstm_attention.errors import ConfigError
 
 REGISTRY_VERSION = 1
 LANGUAGES = ("en", "ko")
+#: Token cap of a user's own file when neither the registry (``defaults.user_file.max_length``)
+#: nor the run sets one: a single very long review must not make a run uncapped.
+USER_FILE_MAX_LENGTH = 400
 FORMAT_TYPES = ("delimited", "imdb_archive")
 SPLIT_METHODS = ("upstream", "stratified_hash")
 EMPTY_TEXT_POLICIES = ("error", "drop")
@@ -583,6 +586,7 @@ def parse_registry(data: Any, source: str = "datasets.yaml") -> Registry:
         tokenizers[language] = tokenizers_reader.str(language)
     validation = defaults_reader.sub("validation")
     limit = defaults_reader.sub("limit")
+    user_file = defaults_reader.sub("user_file", required=False)
     assert validation is not None and limit is not None
     defaults = {
         "tokenizers": tokenizers,
@@ -590,7 +594,11 @@ def parse_registry(data: Any, source: str = "datasets.yaml") -> Registry:
         "validation_seed": validation.int("seed", minimum=0),
         "limit_test_fraction": limit.fraction("test_fraction"),
         "limit_seed": limit.int("seed", minimum=0),
+        "user_file_max_length": USER_FILE_MAX_LENGTH,
     }
+    if user_file is not None:
+        defaults["user_file_max_length"] = user_file.int("max_length", minimum=1)
+        user_file.finish()
     validation.finish()
     limit.finish()
     defaults_reader.finish()

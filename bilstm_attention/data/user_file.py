@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bilstm_attention.data.digests import file_digest
 from bilstm_attention.data.loading import (
     RawData,
@@ -28,6 +30,7 @@ from bilstm_attention.data.loading import (
 )
 from bilstm_attention.data.readers import Records, _preview, iter_rows, separator_name
 from bilstm_attention.data.registry import (
+    USER_FILE_MAX_LENGTH,
     DatasetSpec,
     FileSpec,
     FormatSpec,
@@ -36,7 +39,13 @@ from bilstm_attention.data.registry import (
     _frozen,
     default_registry,
 )
-from bilstm_attention.data.splits import DatasetSplits, SourceFile
+from bilstm_attention.data.splits import (
+    DatasetSplits,
+    LoadReport,
+    SourceFile,
+    TextSplit,
+    count_by_class,
+)
 from bilstm_attention.data.store import content_key
 from bilstm_attention.errors import ConfigError, DataError
 
@@ -56,6 +65,25 @@ def parse_label_map(text: str, option: str = "--label-map") -> dict[str, int]:
     if not mapping:
         raise ConfigError(f"{option} is empty; expected pairs like 'neg=0,pos=1'")
     return mapping
+
+
+#: Reviews sampled (from the top of the file) to tell its language, and the share of Hangul
+#: among their letters from which it is Korean.
+LANGUAGE_SAMPLE = 1000
+HANGUL_SHARE_KO = 0.3
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+
+
+def detect_language(texts: list[str]) -> tuple[str | None, float]:
+    """``(language, share of Hangul among the letters)`` of the first ``LANGUAGE_SAMPLE``
+    texts: ``"ko"`` from a share of ``HANGUL_SHARE_KO``, else ``"en"``; ``None`` when they
+    contain no letters at all."""
+    sample = "".join(texts[:LANGUAGE_SAMPLE])
+    letters = sum(1 for ch in sample if ch.isalpha())
+    if not letters:
+        return None, 0.0
+    share = len(_HANGUL.findall(sample)) / letters
+    return ("ko" if share >= HANGUL_SHARE_KO else "en"), share
 
 
 def _check_label_map(label_map: Mapping[Any, Any]) -> dict[str, int]:
@@ -86,7 +114,13 @@ def _column_index(column: str | int, header: list[str] | None, ncols: int, displ
         return index
     if names is None:
         raise ConfigError(f"{what} column {column!r}: without a header, columns are 0-based indices")
-    raise DataError(f"{display}: no {what} column {column!r}; the header has: {', '.join(names)}")
+    hint = ""
+    if len(names) == 1:
+        other = next((name for char, name in (("\t", "tab"), (",", "comma"), (";", "semicolon"), ("|", "pipe"))
+                      if char in names[0]), None)
+        if other:
+            hint = f" (the header is one field holding a {other}: pass the separator, sep=..., CLI --sep)"
+    raise DataError(f"{display}: no {what} column {column!r}; the header has: {', '.join(names)}{hint}")
 
 
 def _read_user_file(path: Path, *, text_column, label_column, sep: str, header: bool, quoting: str,
@@ -98,7 +132,9 @@ def _read_user_file(path: Path, *, text_column, label_column, sep: str, header: 
     ncols = None
     raw_rows: list[tuple[int, str, str]] = []
     sep_name = separator_name(sep)
-    for number, fields, problem in iter_rows(path, separator=sep, quoting=quoting, encoding=encoding, display=display):
+    advice = "pass its encoding (encoding='cp949', CLI --encoding cp949)"
+    for number, fields, problem in iter_rows(path, separator=sep, quoting=quoting, encoding=encoding, display=display,
+                                             advice=advice):
         if problem is not None:
             raise DataError(problem)
         if header and header_row is None:
@@ -135,7 +171,7 @@ def _read_user_file(path: Path, *, text_column, label_column, sep: str, header: 
                     )
                 mapping[raw] = int(raw)
         classes = sorted(set(mapping.values()))
-        if classes != list(range(len(classes))) or len(classes) < 2:
+        if classes != list(range(len(classes))):
             raise DataError(
                 f"{display}: the labels are {', '.join(map(str, classes))}; they must be the class indices 0..K-1 "
                 "with K >= 2 (pass a label map to map other values)"
@@ -182,6 +218,7 @@ def load_file(
     language: str | None = None,
     name: str | None = None,
     empty_text: str = "error",
+    split: str = "holdout",
 ) -> DatasetSplits:
     """Load a CSV/TSV file of labelled reviews as train / validation / test.
 
@@ -200,9 +237,21 @@ def load_file(
         test_path: a separate test file in the same layout; otherwise a deterministic
             stratified holdout of ``test_fraction`` (seed ``split_seed``).
         validation_fraction, seed, limit: as in :func:`load_dataset`.
-        language: ``"en"`` or ``"ko"``: sets the default tokenizer of the returned spec.
+        language: ``"en"`` or ``"ko"``: sets the default tokenizer of the returned spec;
+            ``"auto"`` tells it from the share of Hangul in the first reviews
+            (:func:`detect_language`; the report's notes say what was found).
         name: the dataset name used in reports and cache keys (default ``file:<stem>``).
         empty_text: ``"error"`` (default) or ``"drop"`` (counted in the report).
+        split: ``"holdout"`` (default): train / validation / test as above; ``"all"``: every
+            row of the file is the test split (train and validation are empty), to evaluate
+            a trained model on the whole file.
+
+    The returned spec's ``max_length`` is the registry's ``defaults.user_file.max_length``,
+    so a run on a user's file is capped unless it sets its own ``max_length``.
+
+    Raises:
+        DataError: a malformed file (file and line named), or a training split with fewer
+            than two classes.
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -210,7 +259,7 @@ def load_file(
     if sep is None:
         sep = _EXTENSION_SEPARATORS.get(path.suffix.lower())
         if sep is None:
-            raise ConfigError(f"cannot tell the separator of {path.name} from its extension; pass sep=',' or sep='\\t'")
+            raise ConfigError(f"cannot tell the separator of {path.name} from its extension; pass sep=',' or sep='\\t' (CLI --sep , or --sep tab)")
     if sep in ("\\t", "tab", "TAB"):
         sep = "\t"
     if not isinstance(sep, str) or len(sep) != 1:
@@ -224,8 +273,12 @@ def load_file(
         "".encode(encoding)
     except LookupError:
         raise ConfigError(f"unknown encoding {encoding!r}") from None
-    if language is not None and language not in ("en", "ko"):
-        raise ConfigError(f"language must be 'en' or 'ko', got {language!r}")
+    if language is not None and language not in ("en", "ko", "auto"):
+        raise ConfigError(f"language must be 'en', 'ko' or 'auto', got {language!r}")
+    if split not in ("holdout", "all"):
+        raise ConfigError(f"split must be 'holdout' or 'all', got {split!r}")
+    if split == "all" and (test_path is not None or limit is not None):
+        raise ConfigError("split='all' reads one file whole; it cannot be combined with test_path or limit")
     mapping = _check_label_map(label_map) if label_map is not None else None
     if not 0 < test_fraction < 1:
         raise ConfigError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
@@ -234,6 +287,12 @@ def load_file(
     options = {"text_column": text_column, "label_column": label_column, "sep": sep, "header": header,
                "quoting": quoting, "encoding": encoding, "label_map": mapping, "empty_text": empty_text}
     records, header_row = _read_user_file(path, **options)
+    notes = []
+    if language == "auto":
+        language, share = detect_language(records.texts)
+        sample = min(len(records.texts), LANGUAGE_SAMPLE)
+        notes.append(f"language detected: {language or 'none (no letters)'} "
+                     f"(Hangul {share:.0%} of the letters of the first {sample:,} reviews)")
     parts = {"all": records}
     files = [("all", path)]
     if test_path is not None:
@@ -268,13 +327,13 @@ def load_file(
     label_name = str(label_column)
     fmt = FormatSpec("delimited", encoding, sep, quoting, columns or None, columns, None, None)
     rule = LabelRule(label_name, _frozen({k: tuple(v) for k, v in raw_to_class.items()}))
-    split = (SplitSpec("upstream", train="train", test="test") if test_path is not None
+    split_spec = (SplitSpec("upstream", train="train", test="test") if test_path is not None
              else SplitSpec("stratified_hash", test_fraction=float(test_fraction), seed=split_seed))
     registry = default_registry()
     defaults = registry.defaults
     sources = [SourceFile(role, p, "sha256", file_digest(p), None, None, p.stat().st_size) for role, p in files]
     settings_for_hash = {**options, "label_map": mapping, "text": text_name, "label": label_name,
-                         "class_names": class_names, "split": split.describe(), "header": header}
+                         "class_names": class_names, "split": split_spec.describe(), "header": header}
     content_hash = content_key(settings_for_hash)
     spec = DatasetSpec(
         name=name or f"file:{path.stem}",
@@ -286,11 +345,11 @@ def load_file(
         files=tuple(FileSpec(role, p.name, None, None, None) for role, p in files),
         format=fmt,
         label_rule=rule,
-        split=split,
+        split=split_spec,
         tokenizer=registry.default_tokenizers.get(language) if language else None,
         tokenizer_options=_frozen({}),
         vocab_size=None,
-        max_length=None,
+        max_length=defaults.get("user_file_max_length", USER_FILE_MAX_LENGTH),
         validation_fraction=defaults.get("validation_fraction", 0.1),
         validation_seed=defaults.get("validation_seed", 0),
         limit_test_fraction=defaults.get("limit_test_fraction", 0.25),
@@ -307,13 +366,32 @@ def load_file(
     from bilstm_attention.data.loading import make_fingerprint
 
     fingerprint = make_fingerprint(spec, sources, True)
-    settings = {"source": "file", "split": split.describe(), "validation_fraction": fraction,
+    settings = {"source": "file", "split": split_spec.describe(), "validation_fraction": fraction,
                 "validation_seed": validation_seed, "limit": limit,
                 "limit_seed": limit_seed if limit is not None else None}
+    if split == "all":
+        return _whole_file(spec, records, sources, settings, fingerprint, notes)
     splits = assemble(spec, raw, validation_fraction=fraction, validation_seed=validation_seed, limit=limit,
-                      limit_seed=limit_seed, settings=settings, fingerprint=fingerprint, notes=[])
+                      limit_seed=limit_seed, settings=settings, fingerprint=fingerprint, notes=notes)
     counts = Counter(records.labels)
     missing = [class_names[i] for i in range(num_classes) if counts[i] == 0]
     if missing:
         splits.report.notes.append(f"classes without reviews in {path.name}: {', '.join(missing)}")
     return splits
+
+
+def _whole_file(spec: DatasetSpec, records: Records, sources: list[SourceFile], settings: dict[str, Any],
+                fingerprint: str, notes: list[str]) -> DatasetSplits:
+    """Every row of the file as the test split (``load_file(split="all")``)."""
+    labels = records.label_array()
+    empty = TextSplit([], np.zeros(0, dtype=np.int64))
+    report = LoadReport(rows={"all": records.raw_rows}, checks=list(notes),
+                        notes=[f"test = every row of {sources[0].path.name} ({len(labels):,} reviews)"])
+    if records.dropped:
+        report.dropped["all"] = dict(records.dropped)
+    report.final = {"train": count_by_class(empty.labels, spec.class_names),
+                    "validation": count_by_class(empty.labels, spec.class_names),
+                    "test": count_by_class(labels, spec.class_names)}
+    return DatasetSplits(name=spec.name, spec=spec, train=empty, validation=empty,
+                         test=TextSplit(records.texts, labels), fingerprint=fingerprint,
+                         source_files=tuple(sources), settings={**settings, "split": "all"}, report=report)
