@@ -94,6 +94,13 @@ def test_evaluate_predict_explain_commands(trained_run: Path, reviews_csv: Path,
                  "--label-column", "sentiment", "--label-map", "neg=0,pos=1", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["accuracy"] > 0.9 and len(report["confusion_matrix"]) == 2
+    assert report["examples"] == 600 and report["split"] == "all"  # the whole file, not a test slice
+    assert main(["evaluate", "--model", str(trained_run), "--file", str(reviews_csv), "--text-column", "review",
+                 "--label-column", "sentiment", "--label-map", "neg=0,pos=1"]) == 0
+    assert f"{reviews_csv}: every row scored, 600 reviews" in capsys.readouterr().out
+    assert main(["evaluate", "--model", str(trained_run), "--file", str(reviews_csv), "--text-column", "review",
+                 "--label-column", "sentiment", "--label-map", "neg=0,pos=1", "--limit", "10"]) == 2
+    assert "--split and --limit do not apply to --file: evaluate scores every row of the file" in capsys.readouterr().err
 
     assert main(["predict", "--model", str(trained_run), "loved it, excellent", "dull and terrible"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -135,8 +142,8 @@ def test_existing_run_directory_is_never_overwritten(trained_run: Path, reviews_
           "--label-map", "neg=0,pos=1", "--attention", "luong:cosine", "--output", "{tmp}/r"], "unknown attention 'luong:cosine'"),
         (["train", "--file", "{csv}", "--text-column", "review", "--label-column", "sentiment",
           "--label-map", "neg=0,pos=1", "--tokenizer", "nonesuch", "--output", "{tmp}/r"], "nonesuch"),
-        (["train", "--file", "{csv}", "--text-column", "review", "--label-column", "sentiment",
-          "--label-map", "neg=0,pos=1", "--output", "{tmp}/r"], "pass --tokenizer"),
+        (["train", "--file", "{digits}", "--text-column", "review", "--label-column", "sentiment",
+          "--output", "{tmp}/r"], "its reviews contain no letters): pass --tokenizer"),
         (["train", "--file", "{csv}", "--text-column", "review", "--label-column", "stars",
           "--tokenizer", "whitespace", "--output", "{tmp}/r"], "stars"),
         (["train", "--resume", "--output", "{tmp}/missing"], "cannot resume"),
@@ -147,7 +154,9 @@ def test_existing_run_directory_is_never_overwritten(trained_run: Path, reviews_
     ],
 )
 def test_errors_are_one_line_messages(argv, message, reviews_csv: Path, tmp_path: Path, capsys) -> None:
-    argv = [a.format(tmp=tmp_path, csv=reviews_csv) for a in argv]
+    digits = tmp_path / "digits.csv"
+    digits.write_text("review,sentiment\n" + "".join(f"{i} {i * 7}!,{i % 2}\n" for i in range(20)))
+    argv = [a.format(tmp=tmp_path, csv=reviews_csv, digits=digits) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err
@@ -290,3 +299,32 @@ def test_wide_and_deep_run_trains_saves_and_explains(reviews_csv: Path, tmp_path
     capsys.readouterr()
     assert main(["predict", "--model", str(run), "superb"]) == 0
     assert json.loads(capsys.readouterr().out)["text"] == "superb"
+
+
+def test_readme_own_data_command_detects_the_language(reviews_csv: Path, capsys) -> None:
+    from bilstm_attention.cli.train_cmd import detect_file_language
+    from bilstm_attention.training import TrainConfig
+
+    config = TrainConfig(file=str(reviews_csv), text_column="review", label_column="sentiment",
+                         label_map={"neg": 0, "pos": 1})
+    assert detect_file_language(config).language == "en"
+    assert ("language detected: en (Hangul 0% of the letters of the first 600 reviews); tokenizer english"
+            in capsys.readouterr().out)
+
+
+def test_train_on_a_korean_cp949_file_with_another_separator(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "korean.csv"
+    rows = [("정말 최고 재미있어요 강추", "1"), ("완전 별로 지루해요 비추", "0")] * 40
+    path.write_bytes(("리뷰;라벨\n" + "".join(f"{text} {i};{label}\n" for i, (text, label) in enumerate(rows)))
+                     .encode("cp949"))
+    argv = ["train", "--file", str(path), "--text-column", "리뷰", "--label-column", "라벨", "--vocab-size", "50",
+            "--embedding-dim", "8", "--lstm-units", "4", "--attention-units", "4", "--dense-units", "4",
+            "--epochs", "1", "--batch-size", "16", "--no-tensorboard", "--output", str(tmp_path / "run")]
+    assert main(argv[:-2] + ["--output", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err
+    assert "korean.csv, line 1: not valid utf-8" in err and "(encoding='cp949', CLI --encoding cp949)" in err
+    assert main([*argv, "--encoding", "cp949", "--sep", ";"]) == 0
+    out = capsys.readouterr().out
+    assert "language detected: ko" in out and "tokenizer kiwi" in out
+    config = json.loads((tmp_path / "run" / "run.json").read_text())["train_config"]
+    assert config["language"] == "ko" and config["encoding"] == "cp949" and config["sep"] == ";"

@@ -15,11 +15,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     evaluate = subparsers.add_parser(
         "evaluate",
         help="accuracy, precision/recall/F1 and confusion matrix of a run on a dataset",
-        description="Evaluate a trained run on the test split of a dataset (default: the one it was trained on) or on your own file.",
+        description="Evaluate a trained run on the test split of a dataset (default: the one it was trained on) "
+        "or on every row of your own file (--file).",
     )
     evaluate.add_argument("--model", required=True, help="run directory written by `train`")
     add_data_arguments(evaluate, required=False)
-    evaluate.add_argument("--split", choices=("train", "validation", "test"), default="test")
+    evaluate.add_argument("--split", choices=("train", "validation", "test"),
+                          help="split of --dataset to score (default test); a --file is scored whole")
     evaluate.add_argument("--batch-size", type=int, default=256)
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.set_defaults(func=run_evaluate)
@@ -52,9 +54,11 @@ def _evaluation_splits(args: argparse.Namespace, trained_on: dict[str, Any]) -> 
     if args.file:
         if not args.text_column or not args.label_column:
             raise ConfigError("--file needs --text-column and --label-column")
+        if args.split is not None or args.limit is not None:
+            raise ConfigError("--split and --limit do not apply to --file: evaluate scores every row of the file")
         return data.load_file(
             args.file, text_column=args.text_column, label_column=args.label_column, label_map=args.label_map,
-            language=args.language, limit=args.limit,
+            language=args.language, encoding=args.encoding or "utf-8", sep=args.sep, split="all",
         )
     name = args.dataset or trained_on["name"]
     return data.load_dataset(name, data_dir=args.data_dir, path=args.path, limit=args.limit)
@@ -66,15 +70,19 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     model = load_model(args.model)
     splits = _evaluation_splits(args, model.run_info["dataset"])
-    split = getattr(splits, args.split)
+    split_name = "all" if args.file else args.split or "test"
+    split = splits.test if args.file else getattr(splits, split_name)
     probabilities = model.predict(split.texts, batch_size=args.batch_size, progress=True)
     report = classification_report(split.labels, probabilities, len(model.class_names))
-    report["split"] = args.split
+    report["split"] = split_name
     report["dataset"] = splits.spec.name
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"{report['dataset']} / {args.split}: {report['examples']} reviews")
+    if args.file:
+        print(f"{args.file}: every row scored, {report['examples']:,} reviews")
+    else:
+        print(f"{report['dataset']} / {split_name}: {report['examples']} reviews")
     print(f"accuracy  {report['accuracy']:.4f}")
     print(f"precision {report['precision']:.4f}\nrecall    {report['recall']:.4f}\nF1        {report['f1']:.4f}")
     names = model.class_names

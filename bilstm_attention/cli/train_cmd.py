@@ -34,17 +34,19 @@ def int_list(value: str) -> list[int]:
 
 
 def label_map(value: str) -> dict[str, int]:
-    """Parse ``"pos=1,neg=0"`` or a JSON object into a label map."""
+    """Parse ``"pos=1,neg=0"`` (:func:`bilstm_attention.data.parse_label_map`) or a JSON
+    object into a label map."""
+    from bilstm_attention.data.user_file import parse_label_map
+
     value = value.strip()
     try:
         if value.startswith("{"):
-            parsed = json.loads(value)
-        else:
-            parsed = dict(part.split("=", 1) for part in value.split(",") if part.strip())
-        return {str(key).strip(): int(label) for key, label in parsed.items()}
-    except (ValueError, TypeError, json.JSONDecodeError):
+            return {str(key).strip(): int(label) for key, label in json.loads(value).items()}
+        return parse_label_map(value)
+    except (ValueError, TypeError, AttributeError, ConfigError) as exc:
+        detail = f": {exc}" if isinstance(exc, ConfigError) else ""
         raise argparse.ArgumentTypeError(
-            f"expected a label map such as 'pos=1,neg=0' or '{{\"pos\": 1}}', got {value!r}"
+            f"expected a label map such as 'pos=1,neg=0' or '{{\"pos\": 1}}', got {value!r}{detail}"
         ) from None
 
 
@@ -58,7 +60,11 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, required: bool) -> No
     source.add_argument("--text-column", help="text column of --file")
     source.add_argument("--label-column", help="label column of --file")
     source.add_argument("--label-map", type=label_map, help="raw label -> class id for --file, e.g. 'pos=1,neg=0'")
-    source.add_argument("--language", choices=("en", "ko"), help="language of --file (picks its default tokenizer)")
+    source.add_argument("--language", choices=("en", "ko"), help="language of --file (picks its default tokenizer; "
+                        "default: detected from its text when --tokenizer is not given either)")
+    source.add_argument("--encoding", help="text encoding of --file (default utf-8; e.g. cp949)")
+    source.add_argument("--sep", help="separator of --file: one character, or 'tab' (default: from the extension, "
+                        ".csv comma, .tsv/.txt tab)")
     source.add_argument("--limit", type=int, help="use a small deterministic subset of N training reviews")
 
 
@@ -128,6 +134,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     values: dict[str, Any] = recipe_config(args.dataset, args.recipe).to_dict() if args.recipe else {}
     classifier: dict[str, Any] = dict(values.pop("classifier", {}))
     for flag in ("dataset", "data_dir", "path", "file", "text_column", "label_column", "label_map", "language",
+                 "encoding", "sep",
                  "limit", "tokenizer", "vocab_size", "min_count", "max_length", "ngram_order", "ngram_vocab_size", "ngram_min_count", "truncation", "pad_to_max_length",
                  "bucketing", "epochs", "batch_size", "validation_fraction", "seed", "strategy", "tensorboard"):
         value = getattr(args, flag, None)
@@ -154,6 +161,23 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     return TrainConfig.from_dict(values)
 
 
+def detect_file_language(config: Any) -> Any:
+    """``config`` with the language of its ``file`` detected from the text (printed), for a
+    user who gave neither ``--language`` nor ``--tokenizer``."""
+    import dataclasses
+
+    from bilstm_attention import data
+
+    splits = data.load_file(config.file, config.text_column, config.label_column, label_map=config.label_map,
+                            encoding=config.encoding, sep=config.sep, split="all", language="auto")
+    if splits.spec.language not in ("en", "ko"):
+        raise ConfigError(f"cannot tell the language of {config.file} (its reviews contain no letters): "
+                          "pass --tokenizer (english, kiwi, okt, mecab, whitespace) or --language en|ko")
+    print(f"{config.file}: {splits.report.checks[0]}; tokenizer {splits.spec.tokenizer} "
+          "(pass --language or --tokenizer to choose)")
+    return dataclasses.replace(config, language=splits.spec.language)
+
+
 def default_run_dir(name: str) -> Path:
     """``runs/<name>-<YYYYmmdd-HHMMSS>`` under the current directory."""
     return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -168,6 +192,8 @@ def run(args: argparse.Namespace) -> int:
         result = training.resume(args.output)
     else:
         config = train_config_from_args(args)
+        if config.file is not None and config.language is None and config.tokenizer is None:
+            config = detect_file_language(config)
         name = config.dataset or Path(config.file).stem
         result = training.train(config, args.output or default_run_dir(name))
     metrics = result.test_metrics

@@ -34,6 +34,8 @@ class TrainConfig(DictConfig):
         label_column: the label column of ``file``.
         label_map: maps the raw labels of ``file`` to class ids, e.g. ``{"pos": 1, "neg": 0}``.
         language: ``en`` or ``ko``: the language of ``file`` (picks its default tokenizer).
+        encoding: the text encoding of ``file`` (e.g. ``cp949``).
+        sep: the separator of ``file`` (one character, or ``tab``; default from its extension).
         tokenizer: tokenizer name (``english``, ``kiwi``, ``okt``, ``mecab``, ``whitespace``).
         tokenizer_options: options of the tokenizer.
         vocab_size: vocabulary size including the padding and OOV ids (default: the
@@ -81,6 +83,8 @@ class TrainConfig(DictConfig):
     label_column: str | None = None
     label_map: dict[str, int] | None = None
     language: str | None = None
+    encoding: str = "utf-8"
+    sep: str | None = None
     tokenizer: str | None = None
     tokenizer_options: dict[str, Any] = field(default_factory=dict)
     vocab_size: int | None = None

@@ -76,6 +76,8 @@ def _load_splits(config: TrainConfig) -> Any:
             label_column=config.label_column,
             label_map=config.label_map,
             language=config.language,
+            encoding=config.encoding,
+            sep=config.sep,
             validation_fraction=config.validation_fraction,
             seed=config.seed,
             limit=config.limit,
