@@ -62,7 +62,7 @@ def test_verify_fails_naming_the_offending_files(capsys, fake_nsmc):
     train = fake_nsmc / "nsmc" / "ratings_train.txt"
     assert "nsmc: FAILED" in captured.out
     assert f"[failed] {train}" in captured.out
-    assert "differs from upstream e03b7d14e9e41be8d464a28057cd25d7396c53e67aa7fd5f7e552c59b0ee2940" in captured.out
+    assert "differs from upstream (e03b7d14e9e41be8d464a28057cd25d7396c53e67aa7fd5f7e552c59b0ee2940)" in captured.out
     assert "structure checks fail: train: 13 rows, expected 150,000" in captured.out
     assert f"error: verification failed for nsmc: {train} (failed); {fake_nsmc / 'nsmc' / 'ratings_test.txt'} (failed)" \
         in captured.err

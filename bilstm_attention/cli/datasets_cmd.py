@@ -75,13 +75,11 @@ def _resolve_names(names: list[str]) -> tuple[list[str], str | None]:
 
 def _local_status(spec: Any, data_dir: str | None) -> tuple[str, list[str], list[str]]:
     """("present" | "partial" | "missing", paths found, other files in the dataset folders)."""
-    from bilstm_attention.data.sources import data_roots, find_extracted_dir, find_file
+    from bilstm_attention.data.sources import data_roots, find_file
 
     found, paths = 0, []
     for file in spec.files:
         path, _ = find_file(spec, file, data_dir)
-        if path is None and spec.format.type == "imdb_archive":
-            path = find_extracted_dir(spec, file, data_dir)
         if path is not None:
             found += 1
             paths.append(str(path))
@@ -172,7 +170,7 @@ def verify_command(args: argparse.Namespace) -> int:
 def prepare_command(args: argparse.Namespace) -> int:
     """``datasets prepare``: download what is missing, then verify."""
     from bilstm_attention.data import get_spec
-    from bilstm_attention.data.sources import ensure_file, find_extracted_dir, find_file
+    from bilstm_attention.data.sources import ensure_file, find_file
 
     names, error = _resolve_names(args.names)
     if error:
@@ -182,8 +180,6 @@ def prepare_command(args: argparse.Namespace) -> int:
         spec = get_spec(name)
         for file in spec.files:
             path, _ = find_file(spec, file, args.data_dir)
-            if path is None and spec.format.type == "imdb_archive":
-                path = find_extracted_dir(spec, file, args.data_dir)
             if path is None:
                 path = ensure_file(spec, file, args.data_dir, download_missing=True, progress=args.progress)
                 print(f"downloaded {path}")

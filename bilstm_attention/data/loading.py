@@ -36,12 +36,7 @@ from bilstm_attention.data.readers import (
     read_registry_table,
 )
 from bilstm_attention.data.registry import DatasetSpec, FileSpec, get_spec
-from bilstm_attention.data.sources import (
-    default_cache_dir,
-    ensure_file,
-    find_extracted_dir,
-    find_file,
-)
+from bilstm_attention.data.sources import default_cache_dir, ensure_file
 from bilstm_attention.data.splits import (
     DatasetSplits,
     LoadReport,
@@ -55,13 +50,14 @@ from bilstm_attention.data.splits import (
 )
 from bilstm_attention.data.store import content_key
 from bilstm_attention.data.structure import (
+    FOLDER_DIGEST,
     describe_counts,
+    file_verdict,
     observed_counts,
     structure_problems,
 )
 from bilstm_attention.errors import (
     BilstmAttentionError,
-    ChecksumError,
     ConfigError,
     DataError,
     DatasetNotFoundError,
@@ -110,15 +106,8 @@ def resolve_files(spec: DatasetSpec, data_dir=None, path=None, *, download: bool
     """Find (or download) every file of ``spec``; ``path`` overrides the search."""
     if path is not None:
         return ResolvedFiles(_explicit_paths(spec, path), True)
-    paths: dict[str, Path] = {}
-    for file in spec.files:
-        if spec.format.type == "imdb_archive":
-            found, _ = find_file(spec, file, data_dir)
-            if found is None:
-                found = find_extracted_dir(spec, file, data_dir)
-            paths[file.role] = found or ensure_file(spec, file, data_dir, download_missing=download, progress=progress)
-        else:
-            paths[file.role] = ensure_file(spec, file, data_dir, download_missing=download, progress=progress)
+    paths = {file.role: ensure_file(spec, file, data_dir, download_missing=download, progress=progress)
+             for file in spec.files}
     return ResolvedFiles(paths, False)
 
 
@@ -216,7 +205,7 @@ class RawData:
 
 def _digest_of(path: Path, file: FileSpec) -> SourceFile:
     if path.is_dir():
-        return SourceFile(file.role, path, "content-sha256", "", None, None, None)
+        return SourceFile(file.role, path, FOLDER_DIGEST, "", None, None, None)
     size = path.stat().st_size
     if file.checksum is None:
         return SourceFile(file.role, path, "sha256", file_digest(path), None, None, size)
@@ -291,7 +280,7 @@ def _read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_
     path = resolved.paths[file.role]
     source = sources[file.role]
     cache_file = key = None
-    if source.algorithm != "content-sha256":  # an archive: its reviews may be cached
+    if source.algorithm != FOLDER_DIGEST:  # an archive: its reviews may be cached
         cache_file, key = parsed_cache_path(spec, source.algorithm, source.digest, unlabeled)
         # a read that kept the unlabeled reviews serves a read without them too
         for flag in (unlabeled,) if unlabeled else (False, True):
@@ -303,7 +292,7 @@ def _read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_
     select = None
     if limit is not None and not unlabeled:
         trusted = source.matches_upstream or resolved.explicit or (
-            source.algorithm != "content-sha256" and _is_verified(spec, source.algorithm, source.digest))
+            source.algorithm != FOLDER_DIGEST and _is_verified(spec, source.algorithm, source.digest))
         if trusted:
             select = _imdb_selection(spec, limit, limit_seed)
     rows = spec.structure.get("rows", {})
@@ -311,8 +300,8 @@ def _read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_
     read: ImdbRead = read_imdb(path, spec, unlabeled=unlabeled, select=select, progress=progress,
                                expected_members=expected_members)
     observed = _imdb_observed(spec, read.counts)
-    if source.algorithm == "content-sha256":
-        source = SourceFile(file.role, path, "content-sha256", read.content_digest)
+    if source.algorithm == FOLDER_DIGEST:
+        source = SourceFile(file.role, path, FOLDER_DIGEST, read.content_digest)
     elif read.complete and cache_file is not None:
         save_parsed(cache_file, key, read.parts, read.unlabeled, observed, read.counts)
     problems = {file.role: structure_problems(spec, observed)} if read.complete else {}
@@ -334,36 +323,14 @@ def judge(spec: DatasetSpec, raw: RawData, explicit: bool) -> list[str]:
                     f"given through path=, with format checks only ({describe_counts(raw.observed)})"
                 )
             continue
-        if source.algorithm == "content-sha256":
-            if problems:
-                raise DataError(f"{name}: structure checks failed: {'; '.join(problems)}")
+        verdict = file_verdict(spec, source, problems, raw.observed, complete=raw.complete)
+        if verdict.error is not None:
+            raise verdict.error(verdict.message)
+        if not verdict.warn:
             continue
-        if source.matches_upstream:
-            if problems:
-                raise DataError(
-                    f"{name} matches the upstream checksum but not the registry's structure "
-                    f"({'; '.join(problems)}); the registry entry of {spec.name} needs fixing"
-                )
-            continue
-        if source.matches_upstream is None:
-            continue
-        if problems:
-            raise ChecksumError(
-                f"{name}: {source.algorithm} {source.digest} differs from upstream ({source.expected}) "
-                f"and its structure checks fail: {'; '.join(problems)}. Delete the file (it will be "
-                "downloaded again) or replace it with the upstream one."
-            )
-        if not raw.complete:  # a limit read of a file whose full structure checks passed before
-            messages.append(
-                f"{name}: {source.algorithm} {source.digest} differs from upstream's {source.expected}; "
-                "accepted because its structure checks passed when it was read in full"
-            )
-            continue
-        messages.append(
-            f"{name}: {source.algorithm} {source.digest} differs from upstream's {source.expected}; "
-            f"accepted because its structure checks pass ({describe_counts(raw.observed)})"
-        )
-        _remember_verified(spec, spec.file(source.role), source.algorithm, source.digest)
+        messages.append(verdict.message)
+        if raw.complete:
+            _remember_verified(spec, spec.file(source.role), source.algorithm, source.digest)
     for message in messages:
         warnings.warn(message, DataWarning, stacklevel=3)
     return messages
@@ -436,7 +403,7 @@ def _read_tfds(spec: DatasetSpec, *, download: bool, progress: bool, unlabeled: 
             f"tensorflow-datasets could not provide {spec.tfds_name!r}: {type(exc).__name__}: {exc}"
         ) from None
     observed = observed_counts(spec, parts)
-    source = SourceFile("tfds", Path(f"tfds:{spec.tfds_name}"), "content-sha256", digest.hexdigest())
+    source = SourceFile("tfds", Path(f"tfds:{spec.tfds_name}"), FOLDER_DIGEST, digest.hexdigest())
     return RawData(parts, texts_unlabeled, [source], observed, _problems(spec, observed, parts))
 
 

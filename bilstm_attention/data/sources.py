@@ -120,12 +120,13 @@ def candidates(spec: DatasetSpec, name: str, roots: Iterable[DataRoot]) -> list[
 
 
 def find_file(spec: DatasetSpec, file: FileSpec, data_dir=None) -> tuple[Path | None, list[Path]]:
-    """The first existing candidate of ``file`` (or ``None``) and every place looked at."""
+    """The first existing candidate of ``file`` or, for an archive, of its extracted folder
+    (``extracted_dir``), or ``None``; and every place looked at."""
     looked = candidates(spec, file.filename, data_roots(data_dir))
     for path in looked:
         if path.is_file():
             return path, looked
-    return None, looked
+    return find_extracted_dir(spec, file, data_dir), looked
 
 
 def find_extracted_dir(spec: DatasetSpec, file: FileSpec, data_dir=None) -> Path | None:

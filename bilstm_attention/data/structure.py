@@ -7,9 +7,11 @@ is accepted, and they are what ``datasets verify`` reports besides the checksums
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bilstm_attention.data.registry import DatasetSpec
+from bilstm_attention.errors import BilstmAttentionError, ChecksumError, DataError
 
 
 def observed_counts(spec: DatasetSpec, parts: Mapping[str, Any], unlabeled_count: int | None = None) -> dict[str, Any]:
@@ -64,3 +66,48 @@ def describe_counts(observed: Mapping[str, Any]) -> str:
     """One line, e.g. ``train 25,000 rows, test 25,000 rows``."""
     rows = observed.get("rows", {})
     return ", ".join(f"{part} {count:,} rows" for part, count in rows.items())
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The one decision on a local registry file, shared by ``load_dataset`` (which raises
+    ``error`` for ``failed`` and warns when ``warn``) and ``datasets verify`` (which prints
+    ``status`` and ``message``). ``status`` is ``ok``, ``accepted`` or ``failed``."""
+
+    status: str
+    message: str
+    warn: bool = False
+    error: type[BilstmAttentionError] | None = None
+
+
+def file_verdict(spec: DatasetSpec, source: Any, problems: list[str], observed: Mapping[str, Any], *,
+                 complete: bool = True) -> Verdict:
+    """Checksum and structure checks of one :class:`SourceFile` of ``spec`` (a folder has no
+    checksum: the structure decides; a file that differs from upstream is accepted only when
+    the structure checks pass, with a warning)."""
+    name, found = source.path, "; ".join(problems)
+    if source.algorithm == FOLDER_DIGEST:
+        if problems:
+            return Verdict("failed", f"{name}: structure checks failed: {found}", error=DataError)
+        return Verdict("accepted", "extracted folder: no checksum; structure checks pass")
+    if source.matches_upstream:
+        if problems:
+            return Verdict("failed", f"{name} matches the upstream checksum but not the registry's structure "
+                                     f"({found}); the registry entry of {spec.name} needs fixing", error=DataError)
+        return Verdict("ok", f"{source.algorithm} {source.digest[:16]}... matches upstream")
+    if source.matches_upstream is None:
+        return Verdict("ok", "")
+    differs = f"{name}: {source.algorithm} {source.digest} differs from upstream"
+    if problems:
+        return Verdict("failed", f"{differs} ({source.expected}) and its structure checks fail: {found}. Delete the "
+                                 "file (it will be downloaded again) or replace it with the upstream one.",
+                       error=ChecksumError)
+    if not complete:  # a limit read of a file whose full structure checks passed before
+        return Verdict("accepted", f"{differs}'s {source.expected}; accepted because its structure checks passed "
+                                   "when it was read in full", warn=True)
+    return Verdict("accepted", f"{differs}'s {source.expected}; accepted because its structure checks pass "
+                               f"({describe_counts(observed)})", warn=True)
+
+
+#: The digest "algorithm" of an extracted folder: sha256 over its members' paths and bytes.
+FOLDER_DIGEST = "content-sha256"

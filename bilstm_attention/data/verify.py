@@ -19,8 +19,8 @@ from typing import Any
 
 from bilstm_attention.data.loading import ResolvedFiles, read_files
 from bilstm_attention.data.registry import DatasetSpec, get_spec
-from bilstm_attention.data.sources import find_extracted_dir, find_file
-from bilstm_attention.data.structure import describe_counts
+from bilstm_attention.data.sources import find_file
+from bilstm_attention.data.structure import describe_counts, file_verdict
 from bilstm_attention.errors import BilstmAttentionError
 
 STATUSES = ("ok", "accepted", "failed", "missing")
@@ -84,10 +84,6 @@ class VerificationReport:
         }
 
 
-def _short(digest: str | None) -> str:
-    return digest[:16] + "..." if digest else "?"
-
-
 def verify_dataset(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | None = None, *,
                    progress: bool = False) -> VerificationReport:
     """Verify the local copy of a registry dataset (see the module docstring)."""
@@ -96,8 +92,6 @@ def verify_dataset(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | N
     paths: dict[str, Path] = {}
     for file in spec.files:
         path, looked = find_file(spec, file, data_dir)
-        if path is None and spec.format.type == "imdb_archive":
-            path = find_extracted_dir(spec, file, data_dir)
         if path is None:
             places = ", ".join(str(p) for p in looked)
             report.files.append(FileCheck(file.role, file.filename, None, "missing",
@@ -124,23 +118,8 @@ def verify_dataset(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | N
         source = sources[role]
         problems = raw.problems.get(role, [])
         check = FileCheck(role, file.filename, path, "ok", source.algorithm, source.expected, source.digest)
-        if source.algorithm == "content-sha256":
-            check.status = "failed" if problems else "accepted"
-            check.message = ("structure checks fail: " + "; ".join(problems)) if problems else (
-                "extracted folder: no checksum; structure checks pass")
-        elif source.matches_upstream:
-            check.status = "failed" if problems else "ok"
-            check.message = (f"{source.algorithm} matches upstream, but the structure differs from the registry: "
-                             + "; ".join(problems)) if problems else f"{source.algorithm} {_short(source.digest)} matches upstream"
-        elif source.matches_upstream is False:
-            if problems:
-                check.status = "failed"
-                check.message = (f"{source.algorithm} {source.digest} differs from upstream {source.expected}, "
-                                 f"and the structure checks fail: " + "; ".join(problems))
-            else:
-                check.status = "accepted"
-                check.message = (f"{source.algorithm} {source.digest} differs from upstream {source.expected}; "
-                                 "accepted: the structure checks pass")
+        verdict = file_verdict(spec, source, problems, raw.observed)
+        check.status, check.message = verdict.status, verdict.message
         report.files.append(check)
         records = raw.parts.get(role)
         if records is not None:
