@@ -70,24 +70,41 @@ SOURCES = ("auto", "files", "tfds")
 # --------------------------------------------------------------------------- arguments
 
 
-def _check_fraction(name: str, value: Any) -> float:
+def check_fraction(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
         raise ConfigError(f"{name} must be a number in [0, 1), got {value!r}")
     return float(value)
 
 
-def _check_seed(name: str, value: Any) -> int:
+def check_seed(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
     return int(value)
 
 
-def _check_limit(value: Any, num_classes: int) -> int | None:
+def check_limit(value: Any, num_classes: int) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < num_classes:
         raise ConfigError(f"limit must be an integer >= {num_classes} (one review per class), got {value!r}")
     return int(value)
+
+
+def split_settings(spec: DatasetSpec, *, validation_fraction: Any, seed: Any, limit: Any) -> dict[str, Any]:
+    """The checked split settings of a load (``None`` = the spec's); part of every cache key."""
+    fraction = spec.validation_fraction if validation_fraction is None else check_fraction(
+        "validation_fraction", validation_fraction)
+    validation_seed = spec.validation_seed if seed is None else check_seed("seed", seed)
+    limit = check_limit(limit, spec.num_classes)
+    return {
+        "source": "files",
+        "split": spec.split.describe(),
+        "validation_fraction": fraction,
+        "validation_seed": validation_seed,
+        "limit": limit,
+        "limit_seed": (spec.limit_seed if seed is None else validation_seed) if limit is not None else None,
+        "limit_test_fraction": spec.limit_test_fraction if limit is not None else None,
+    }
 
 
 # ------------------------------------------------------------------------- resolution
@@ -433,11 +450,12 @@ def _duplicates(texts: list[str]) -> int:
     return len(texts) - len(set(texts))
 
 
-def assemble(spec: DatasetSpec, raw: RawData, *, validation_fraction: float, validation_seed: int,
-             limit: int | None, limit_seed: int, settings: dict[str, Any], fingerprint: str,
+def assemble(spec: DatasetSpec, raw: RawData, *, settings: dict[str, Any], fingerprint: str,
              notes: list[str]) -> DatasetSplits:
     """Form train / test (upstream or the deterministic split), apply ``limit``, cut the
-    validation slice, and count everything into the report."""
+    validation slice (all from :func:`split_settings`), and count everything into the report."""
+    limit, limit_seed = settings["limit"], settings["limit_seed"]
+    validation_fraction, validation_seed = settings["validation_fraction"], settings["validation_seed"]
     report = LoadReport()
     for role, records in raw.parts.items():
         report.rows[role] = records.raw_rows
@@ -564,17 +582,13 @@ def load_dataset(
         raise ConfigError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     if path is not None and source == "tfds":
         raise ConfigError("path= reads files; it cannot be combined with source='tfds'")
-    fraction = spec.validation_fraction if validation_fraction is None else _check_fraction(
-        "validation_fraction", validation_fraction)
-    validation_seed = spec.validation_seed if seed is None else _check_seed("seed", seed)
-    limit_seed = spec.limit_seed if seed is None else validation_seed
-    limit = _check_limit(limit, spec.num_classes)
+    settings = split_settings(spec, validation_fraction=validation_fraction, seed=seed, limit=limit)
     if unlabeled and not spec.label_rule.unlabeled:
         raise ConfigError(f"dataset {spec.name!r} has no unlabeled reviews")
 
     explicit = path is not None
     raw, used_source = _read_source(spec, source, data_dir, path, download=download, progress=progress,
-                                    unlabeled=unlabeled, limit=limit, limit_seed=limit_seed)
+                                    unlabeled=unlabeled, limit=settings["limit"], limit_seed=settings["limit_seed"])
     if used_source == "files":
         notes = judge(spec, raw, explicit)
     else:
@@ -583,17 +597,7 @@ def load_dataset(
         if problems:
             raise DataError(f"tensorflow-datasets {spec.tfds_name}: structure checks failed: {'; '.join(problems)}")
     fingerprint = make_fingerprint(spec, raw.source_files, explicit)
-    settings = {
-        "source": used_source,
-        "split": spec.split.describe(),
-        "validation_fraction": fraction,
-        "validation_seed": validation_seed,
-        "limit": limit,
-        "limit_seed": limit_seed if limit is not None else None,
-        "limit_test_fraction": spec.limit_test_fraction if limit is not None else None,
-    }
-    return assemble(spec, raw, validation_fraction=fraction, validation_seed=validation_seed, limit=limit,
-                    limit_seed=limit_seed, settings=settings, fingerprint=fingerprint, notes=notes)
+    return assemble(spec, raw, settings={**settings, "source": used_source}, fingerprint=fingerprint, notes=notes)
 
 
 def load_unlabeled(
@@ -620,7 +624,7 @@ def load_unlabeled(
     if limit is not None and limit < len(texts):
         keys = [str(i) for i in range(len(texts))]
         index = balanced_subset(np.zeros(len(texts), dtype=np.int64), keys, limit, 1,
-                                spec.limit_seed if seed is None else _check_seed("seed", seed))
+                                spec.limit_seed if seed is None else check_seed("seed", seed))
         texts = [texts[i] for i in index]
     return texts
 

@@ -63,7 +63,7 @@ def separator_name(separator: str) -> str:
     return _SEPARATOR_NAMES.get(separator, repr(separator))
 
 
-def _preview(text: str, width: int = 60) -> str:
+def preview(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
@@ -173,7 +173,7 @@ def read_registry_table(path: str | os.PathLike[str], spec: DatasetSpec, role: s
             if [f.strip() for f in fields] != list(fmt.header):
                 raise DataError(
                     f"{display}, line 1: expected the header {sep_name}-separated "
-                    f"{', '.join(fmt.header)}, found {_preview(fmt.separator.join(fields))!r}"
+                    f"{', '.join(fmt.header)}, found {preview(fmt.separator.join(fields))!r}"
                 )
             continue
         if problem is None and len(fields) != ncols:
@@ -182,7 +182,7 @@ def read_registry_table(path: str | os.PathLike[str], spec: DatasetSpec, role: s
             else:
                 problem = (
                     f"{display}, line {number}: expected {ncols} {sep_name}-separated fields "
-                    f"({', '.join(columns)}), found {len(fields)}: {_preview(fmt.separator.join(fields))!r}"
+                    f"({', '.join(columns)}), found {len(fields)}: {preview(fmt.separator.join(fields))!r}"
                 )
         if problem is not None:
             if number in defects:
@@ -200,7 +200,7 @@ def read_registry_table(path: str | os.PathLike[str], spec: DatasetSpec, role: s
             allowed = ", ".join(sorted(mapping))
             extra = f" ({', '.join(sorted(drop))} dropped)" if drop else ""
             raise DataError(
-                f"{display}, line {number}: {rule.column} {_preview(raw_label)!r} is outside the label rule of "
+                f"{display}, line {number}: {rule.column} {preview(raw_label)!r} is outside the label rule of "
                 f"{spec.name} (expected one of {allowed}{extra})"
             )
         text = fields[text_i]

@@ -21,15 +21,11 @@ from typing import Any
 import numpy as np
 
 from bilstm_attention.data.digests import file_digest
-from bilstm_attention.data.loading import (
-    RawData,
-    _check_fraction,
-    _check_limit,
-    _check_seed,
-    assemble,
-)
-from bilstm_attention.data.readers import Records, _preview, iter_rows, separator_name
+from bilstm_attention.data.loading import RawData, assemble, check_seed, make_fingerprint, split_settings
+from bilstm_attention.data.readers import Records, preview, iter_rows, separator_name
 from bilstm_attention.data.registry import (
+    EMPTY_TEXT_POLICIES,
+    QUOTING,
     USER_FILE_MAX_LENGTH,
     DatasetSpec,
     FileSpec,
@@ -154,7 +150,7 @@ def _read_user_file(path: Path, *, text_column, label_column, sep: str, header: 
         if len(fields) != ncols:
             raise DataError(
                 f"{display}, line {number}: expected {ncols} {sep_name}-separated fields, found {len(fields)}: "
-                f"{_preview(sep.join(fields))!r}" + (" (is the quoting right?)" if quoting == "none" else "")
+                f"{preview(sep.join(fields))!r}" + (" (is the quoting right?)" if quoting == "none" else "")
             )
         raw_rows.append((number, fields[label_i].strip(), fields[text_i]))
     if ncols is None or not raw_rows:
@@ -166,7 +162,7 @@ def _read_user_file(path: Path, *, text_column, label_column, sep: str, header: 
             if raw not in mapping:
                 if not re.fullmatch(r"\d+", raw):
                     raise DataError(
-                        f"{display}, line {number}: label {_preview(raw)!r} is not a class index (0, 1, ...); "
+                        f"{display}, line {number}: label {preview(raw)!r} is not a class index (0, 1, ...); "
                         "pass a label map, e.g. label_map={'neg': 0, 'pos': 1} (CLI --label-map neg=0,pos=1)"
                     )
                 mapping[raw] = int(raw)
@@ -184,7 +180,7 @@ def _read_user_file(path: Path, *, text_column, label_column, sep: str, header: 
         label = mapping.get(raw)
         if label is None:
             raise DataError(
-                f"{display}, line {number}: label {_preview(raw)!r} is not in the label map "
+                f"{display}, line {number}: label {preview(raw)!r} is not in the label map "
                 f"(expected one of {', '.join(map(repr, sorted(mapping)))})"
             )
         if not text.strip():
@@ -265,9 +261,9 @@ def load_file(
     if not isinstance(sep, str) or len(sep) != 1:
         raise ConfigError(f"sep must be one character, got {sep!r}")
     quoting = quoting or ("none" if sep == "\t" else "minimal")
-    if quoting not in ("none", "minimal"):
+    if quoting not in QUOTING:
         raise ConfigError(f"quoting must be 'none' or 'minimal', got {quoting!r}")
-    if empty_text not in ("error", "drop"):
+    if empty_text not in EMPTY_TEXT_POLICIES:
         raise ConfigError(f"empty_text must be 'error' or 'drop', got {empty_text!r}")
     try:
         "".encode(encoding)
@@ -282,7 +278,7 @@ def load_file(
     mapping = _check_label_map(label_map) if label_map is not None else None
     if not 0 < test_fraction < 1:
         raise ConfigError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
-    split_seed = _check_seed("split_seed", split_seed)
+    split_seed = check_seed("split_seed", split_seed)
 
     options = {"text_column": text_column, "label_column": label_column, "sep": sep, "header": header,
                "quoting": quoting, "encoding": encoding, "label_map": mapping, "empty_text": empty_text}
@@ -325,7 +321,8 @@ def load_file(
     columns = tuple(h.strip() for h in header_row) if header_row else ()
     text_name = str(text_column)
     label_name = str(label_column)
-    fmt = FormatSpec("delimited", encoding, sep, quoting, columns or None, columns, None, None)
+    fmt = FormatSpec(type="delimited", encoding=encoding, separator=sep, quoting=quoting, header=columns or None,
+                     columns=columns)
     rule = LabelRule(label_name, _frozen({k: tuple(v) for k, v in raw_to_class.items()}))
     split_spec = (SplitSpec("upstream", train="train", test="test") if test_path is not None
              else SplitSpec("stratified_hash", test_fraction=float(test_fraction), seed=split_seed))
@@ -342,7 +339,7 @@ def load_file(
                     f"text {text_name!r}, label {label_name!r})",
         language=language or "unknown",
         class_names=class_names,
-        files=tuple(FileSpec(role, p.name, None, None, None) for role, p in files),
+        files=tuple(FileSpec(role=role, filename=p.name, url=None, size=None, checksum=None) for role, p in files),
         format=fmt,
         label_rule=rule,
         split=split_spec,
@@ -357,22 +354,13 @@ def load_file(
         empty_text=empty_text,
         content_hash=content_hash,
     )
-    fraction = spec.validation_fraction if validation_fraction is None else _check_fraction(
-        "validation_fraction", validation_fraction)
-    validation_seed = spec.validation_seed if seed is None else _check_seed("seed", seed)
-    limit_seed = spec.limit_seed if seed is None else validation_seed
-    limit = _check_limit(limit, spec.num_classes)
-    raw = RawData(parts, None, sources, {}, {})
-    from bilstm_attention.data.loading import make_fingerprint
-
+    settings = {**split_settings(spec, validation_fraction=validation_fraction, seed=seed, limit=limit),
+                "source": "file"}
     fingerprint = make_fingerprint(spec, sources, True)
-    settings = {"source": "file", "split": split_spec.describe(), "validation_fraction": fraction,
-                "validation_seed": validation_seed, "limit": limit,
-                "limit_seed": limit_seed if limit is not None else None}
     if split == "all":
         return _whole_file(spec, records, sources, settings, fingerprint, notes)
-    splits = assemble(spec, raw, validation_fraction=fraction, validation_seed=validation_seed, limit=limit,
-                      limit_seed=limit_seed, settings=settings, fingerprint=fingerprint, notes=notes)
+    splits = assemble(spec, RawData(parts, None, sources, {}, {}), settings=settings, fingerprint=fingerprint,
+                      notes=notes)
     counts = Counter(records.labels)
     missing = [class_names[i] for i in range(num_classes) if counts[i] == 0]
     if missing:
