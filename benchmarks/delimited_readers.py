@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from bilstm_attention.data import get_spec
-from bilstm_attention.data.readers import read_registry_table
+from bilstm_attention.data.formats.delimited import read_registry_table
 
 HERE = Path(__file__).resolve().parent
 

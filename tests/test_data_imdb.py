@@ -229,7 +229,7 @@ def test_not_an_archive(tmp_path, archive_dir):
 
 
 def test_a_parsed_archive_is_served_from_the_cache(archive_dir, monkeypatch, tmp_path):
-    from bilstm_attention.data import loading
+    from bilstm_attention.data.formats import imdb
 
     monkeypatch.setenv("BILSTM_ATTENTION_CACHE", str(tmp_path / "own-cache"))
     data_dir, _, spec = archive_dir
@@ -240,7 +240,7 @@ def test_a_parsed_archive_is_served_from_the_cache(archive_dir, monkeypatch, tmp
     def no_parsing(*args, **kwargs):
         raise AssertionError("the archive was parsed again")
 
-    monkeypatch.setattr(loading, "read_imdb", no_parsing)
+    monkeypatch.setattr(imdb, "read_imdb", no_parsing)
     again = quiet_load(spec, data_dir, unlabeled=True)
     labelled_only = quiet_load(spec, data_dir)  # served by the read that kept the unlabeled reviews
     limited = quiet_load(spec, data_dir, limit=4)

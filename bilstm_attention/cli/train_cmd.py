@@ -36,7 +36,7 @@ def int_list(value: str) -> list[int]:
 def label_map(value: str) -> dict[str, int]:
     """Parse ``"pos=1,neg=0"`` (:func:`bilstm_attention.data.parse_label_map`) or a JSON
     object into a label map."""
-    from bilstm_attention.data.user_file import parse_label_map
+    from bilstm_attention.data import parse_label_map
 
     value = value.strip()
     try:

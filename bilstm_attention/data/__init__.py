@@ -23,6 +23,11 @@ fast); tokenizers are imported only by :func:`encode_dataset`.
 from __future__ import annotations
 
 from bilstm_attention.data.encode import EncodedSplit, EncodedSplits, encode_dataset
+from bilstm_attention.data.formats.user_file import (
+    detect_language,
+    load_file,
+    parse_label_map,
+)
 from bilstm_attention.data.loading import load_dataset, load_unlabeled
 from bilstm_attention.data.registry import (
     Checksum,
@@ -45,7 +50,6 @@ from bilstm_attention.data.splits import (
     SourceFile,
     TextSplit,
 )
-from bilstm_attention.data.user_file import detect_language, load_file, parse_label_map
 from bilstm_attention.data.verify import FileCheck, VerificationReport, verify_dataset
 
 __all__ = [

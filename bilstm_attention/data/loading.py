@@ -13,33 +13,31 @@ Checks on the files (see ``datasets.yaml``):
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import json
 import os
-import sys
-import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bilstm_attention.data import store
 from bilstm_attention.data.digests import check_file, file_digest
-from bilstm_attention.data.readers import (
-    READER_VERSION,
-    ImdbRead,
-    Records,
-    read_imdb,
-    read_registry_table,
+from bilstm_attention.data.formats import READER_VERSION
+from bilstm_attention.data.formats.delimited import read_registry_table
+from bilstm_attention.data.formats.imdb import (
+    read_imdb_files,
+    read_tfds,
+    tfds_available,
 )
 from bilstm_attention.data.registry import DatasetSpec, FileSpec, get_spec
-from bilstm_attention.data.sources import default_cache_dir, ensure_file
+from bilstm_attention.data.sources import ensure_file
 from bilstm_attention.data.splits import (
     DatasetSplits,
     LoadReport,
+    RawData,
+    Records,
     SourceFile,
     TextSplit,
     balanced_subset,
@@ -54,10 +52,9 @@ from bilstm_attention.data.structure import (
     describe_counts,
     file_verdict,
     observed_counts,
-    structure_problems,
+    problems_by_role,
 )
 from bilstm_attention.errors import (
-    BilstmAttentionError,
     ConfigError,
     DataError,
     DatasetNotFoundError,
@@ -170,54 +167,17 @@ def _explicit_paths(spec: DatasetSpec, path: Any) -> dict[str, Path]:
     return out
 
 
-# --------------------------------------------------------------------- verified files memo
 
 
-def _verified_memo_path() -> Path:
-    return default_cache_dir() / "verified-files.json"
 
 
-def _read_verified() -> dict[str, Any]:
-    try:
-        data = json.loads(_verified_memo_path().read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
 
 
-def _remember_verified(spec: DatasetSpec, file: FileSpec, algorithm: str, digest: str) -> None:
-    """Remember that a non-upstream file passed the full structure checks (so that a later
-    ``limit`` load may read only part of it)."""
-    from bilstm_attention.fileio import write_json
-
-    data = _read_verified()
-    data[f"{algorithm}:{digest}"] = {"dataset": spec.name, "file": file.filename,
-                                      "entry": spec.content_hash, "verified": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    try:
-        write_json(_verified_memo_path(), data)
-    except OSError:
-        pass  # an unwritable cache only costs a re-check next time
-
-
-def _is_verified(spec: DatasetSpec, algorithm: str, digest: str) -> bool:
-    entry = _read_verified().get(f"{algorithm}:{digest}")
-    return isinstance(entry, dict) and entry.get("entry") == spec.content_hash
 
 
 # ------------------------------------------------------------------------------ reading
 
 
-@dataclass
-class RawData:
-    """What was read from the files, before any split."""
-
-    parts: dict[str, Records]
-    unlabeled: list[str] | None
-    source_files: list[SourceFile]
-    observed: dict[str, Any]
-    problems: dict[str, list[str]] = field(default_factory=dict)
-    complete: bool = True
-    notes: list[str] = field(default_factory=list)
 
 
 def _digest_of(path: Path, file: FileSpec) -> SourceFile:
@@ -230,27 +190,6 @@ def _digest_of(path: Path, file: FileSpec) -> SourceFile:
     return SourceFile(file.role, path, file.checksum.algorithm, actual, file.checksum.value, matches, size)
 
 
-def _imdb_selection(spec: DatasetSpec, limit: int, seed: int) -> dict[tuple[str, str], set[int]] | None:
-    """The review ids ``limit`` will take, from the registry's counts (ids 0..n-1 per folder),
-    so that only those members are read."""
-    classes = spec.structure.get("classes", {})
-    rule = spec.label_rule
-    folder_of = {name: raws[0] for name, raws in rule.classes.items()}
-    select: dict[tuple[str, str], set[int]] = {}
-    test_fraction = spec.limit_test_fraction
-    for part, n in zip(("train", "test"), limit_sizes(limit, test_fraction, spec.num_classes)):
-        counts = classes.get(part)
-        if not counts:
-            return None
-        labels, keys = [], []
-        for cls, name in enumerate(spec.class_names):
-            for review_id in range(counts.get(name, 0)):
-                labels.append(cls)
-                keys.append(f"{part}/{folder_of[name]}/{review_id}")
-        for i in balanced_subset(np.asarray(labels), keys, n, spec.num_classes, seed):
-            _, folder, review_id = keys[i].split("/")
-            select.setdefault((part, folder), set()).add(int(review_id))
-    return select
 
 
 def read_files(spec: DatasetSpec, resolved: ResolvedFiles, *, progress: bool = True, unlabeled: bool = False,
@@ -259,7 +198,7 @@ def read_files(spec: DatasetSpec, resolved: ResolvedFiles, *, progress: bool = T
     files = {f.role: f for f in spec.files}
     sources = {role: _digest_of(path, files[role]) for role, path in resolved.paths.items()}
     if spec.format.type == "imdb_archive":
-        return _read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_seed)
+        return read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_seed)
     parts: dict[str, Records] = {}
     for role, path in resolved.paths.items():
         source = sources[role]
@@ -267,62 +206,11 @@ def read_files(spec: DatasetSpec, resolved: ResolvedFiles, *, progress: bool = T
         defects = spec.known_defects.get(role, ()) if source.matches_upstream else ()
         parts[role] = read_registry_table(path, spec, role, known_defects=defects)
     observed = observed_counts(spec, parts)
-    return RawData(parts, None, list(sources.values()), observed, _problems(spec, observed, parts))
+    return RawData(parts, None, list(sources.values()), observed, problems_by_role(spec, observed, parts))
 
 
-def _problems(spec: DatasetSpec, observed: dict[str, Any], parts) -> dict[str, list[str]]:
-    problems = structure_problems(spec, observed)
-    return {role: [p for p in problems if p.startswith(f"{role}:")] for role in parts}
 
 
-def _imdb_observed(spec: DatasetSpec, counts: dict[tuple[str, str], int]) -> dict[str, Any]:
-    rule = spec.label_rule
-    observed: dict[str, Any] = {"rows": {}, "classes": {}}
-    for part in ("train", "test"):
-        observed["rows"][part] = sum(counts.get((part, raws[0]), 0) for raws in rule.classes.values())
-        observed["classes"][part] = {name: counts.get((part, raws[0]), 0) for name, raws in rule.classes.items()}
-    if rule.unlabeled:
-        observed["rows"]["unlabeled"] = counts.get(("train", rule.unlabeled), 0)
-    return observed
-
-
-def _read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_seed) -> RawData:
-    from bilstm_attention.data.parsed_cache import (
-        load_parsed,
-        parsed_cache_path,
-        save_parsed,
-    )
-
-    file = spec.files[0]
-    path = resolved.paths[file.role]
-    source = sources[file.role]
-    cache_file = key = None
-    if source.algorithm != FOLDER_DIGEST:  # an archive: its reviews may be cached
-        cache_file, key = parsed_cache_path(spec, source.algorithm, source.digest, unlabeled)
-        # a read that kept the unlabeled reviews serves a read without them too
-        for flag in (unlabeled,) if unlabeled else (False, True):
-            cached = load_parsed(*parsed_cache_path(spec, source.algorithm, source.digest, flag))
-            if cached is not None:
-                parts, texts, observed, _ = cached
-                return RawData(parts, texts if unlabeled else None, [source], observed,
-                               {file.role: structure_problems(spec, observed)})
-    select = None
-    if limit is not None and not unlabeled:
-        trusted = source.matches_upstream or resolved.explicit or (
-            source.algorithm != FOLDER_DIGEST and _is_verified(spec, source.algorithm, source.digest))
-        if trusted:
-            select = _imdb_selection(spec, limit, limit_seed)
-    rows = spec.structure.get("rows", {})
-    expected_members = sum(rows.values()) + 8 if rows else None
-    read: ImdbRead = read_imdb(path, spec, unlabeled=unlabeled, select=select, progress=progress,
-                               expected_members=expected_members)
-    observed = _imdb_observed(spec, read.counts)
-    if source.algorithm == FOLDER_DIGEST:
-        source = SourceFile(file.role, path, FOLDER_DIGEST, read.content_digest)
-    elif read.complete and cache_file is not None:
-        save_parsed(cache_file, key, read.parts, read.unlabeled, observed, read.counts)
-    problems = {file.role: structure_problems(spec, observed)} if read.complete else {}
-    return RawData(read.parts, read.unlabeled, [source], observed, problems, read.complete)
 
 
 def judge(spec: DatasetSpec, raw: RawData, explicit: bool) -> list[str]:
@@ -347,7 +235,8 @@ def judge(spec: DatasetSpec, raw: RawData, explicit: bool) -> list[str]:
             continue
         messages.append(verdict.message)
         if raw.complete:
-            _remember_verified(spec, spec.file(source.role), source.algorithm, source.digest)
+            store.remember_verified(spec.name, spec.file(source.role).filename, spec.content_hash, source.algorithm,
+                                    source.digest)
     for message in messages:
         warnings.warn(message, DataWarning, stacklevel=3)
     return messages
@@ -356,72 +245,8 @@ def judge(spec: DatasetSpec, raw: RawData, explicit: bool) -> list[str]:
 # ------------------------------------------------------------------------------- tfds
 
 
-def tfds_available() -> bool:
-    """Whether the optional ``tensorflow-datasets`` can be imported (without importing it)."""
-    if "tensorflow_datasets" in sys.modules:
-        return sys.modules["tensorflow_datasets"] is not None
-    try:
-        return importlib.util.find_spec("tensorflow_datasets") is not None
-    except (ImportError, ValueError):
-        return False
 
 
-def _read_tfds(spec: DatasetSpec, *, download: bool, progress: bool, unlabeled: bool) -> RawData:
-    if not spec.tfds_name:
-        raise ConfigError(f"dataset {spec.name!r} has no tensorflow-datasets source; use source='files'")
-    if not tfds_available():
-        raise DatasetNotFoundError(
-            "source='tfds' needs the optional package tensorflow-datasets, which is not installed "
-            "(pip install 'bilstm-attention[tfds]'); or use source='files' to read "
-            f"{spec.files[0].filename} directly"
-        )
-    import re
-
-    import tensorflow_datasets as tfds
-    from tqdm.auto import tqdm
-
-    breaks = {"newline": "\n", "space": " "}.get(spec.format.html_line_breaks or "keep")
-    digest = hashlib.sha256()
-    parts: dict[str, Records] = {}
-    texts_unlabeled: list[str] | None = None
-    try:
-        builder = tfds.builder(spec.tfds_name)
-        if download:
-            builder.download_and_prepare()
-        wanted = [("train", "train"), ("test", "test")] + ([("unlabeled", "unsupervised")] if unlabeled else [])
-        for part, split in wanted:
-            dataset = builder.as_dataset(split=split, as_supervised=True)
-            records = Records(f"tfds:{spec.tfds_name}/{split}")
-            for text, label in tqdm(tfds.as_numpy(dataset), desc=f"tfds {split}", disable=not progress, leave=False):
-                raw = text if isinstance(text, bytes) else str(text).encode()
-                digest.update(raw + b"\0" + str(int(label)).encode() + b"\n")
-                value = raw.decode("utf-8", errors="replace")
-                if breaks is not None:
-                    value = re.sub(r"<br\s*/?\s*>", breaks, value, flags=re.IGNORECASE)
-                records.raw_rows += 1
-                if part == "unlabeled":
-                    records.texts.append(value)
-                    continue
-                label = int(label)
-                if not 0 <= label < spec.num_classes:
-                    raise DataError(f"tfds:{spec.tfds_name}/{split}: label {label} is outside 0..{spec.num_classes - 1}")
-                records.raw_labels[spec.label_rule.classes[spec.class_names[label]][0]] += 1
-                records.texts.append(value)
-                records.labels.append(label)
-                records.keys.append(value)
-            if part == "unlabeled":
-                texts_unlabeled = records.texts
-            else:
-                parts[part] = records
-    except BilstmAttentionError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - tfds raises many types; report, don't trace back
-        raise DatasetNotFoundError(
-            f"tensorflow-datasets could not provide {spec.tfds_name!r}: {type(exc).__name__}: {exc}"
-        ) from None
-    observed = observed_counts(spec, parts)
-    source = SourceFile("tfds", Path(f"tfds:{spec.tfds_name}"), FOLDER_DIGEST, digest.hexdigest())
-    return RawData(parts, texts_unlabeled, [source], observed, _problems(spec, observed, parts))
 
 
 def _read_source(spec: DatasetSpec, source: str, data_dir, path, *, download: bool, progress: bool,
@@ -429,14 +254,14 @@ def _read_source(spec: DatasetSpec, source: str, data_dir, path, *, download: bo
     """Read from the upstream files, or from tensorflow-datasets (``source="tfds"``, or
     ``"auto"`` when the files are unavailable and tensorflow-datasets is installed)."""
     if source == "tfds":
-        return _read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled), "tfds"
+        return read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled), "tfds"
     try:
         resolved = resolve_files(spec, data_dir, path, download=download, progress=progress)
     except DatasetNotFoundError as exc:
         if not (source == "auto" and path is None and spec.tfds_name and tfds_available()):
             raise
         try:
-            return _read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled), "tfds"
+            return read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled), "tfds"
         except DatasetNotFoundError as tfds_exc:
             raise DatasetNotFoundError(f"{exc}\nThe tensorflow-datasets fallback failed too: {tfds_exc}") from None
     raw = read_files(spec, resolved, progress=progress, unlabeled=unlabeled, limit=limit, limit_seed=limit_seed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,27 @@ class TextSplit:
         return np.bincount(self.labels, minlength=num_classes).astype(int).tolist()
 
 
+@dataclass
+class Records:
+    """Reviews read from one file (or one part of an archive), in file order."""
+
+    source: str
+    texts: list[str] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    raw_rows: int = 0
+    raw_labels: Counter = field(default_factory=Counter)
+    dropped: Counter = field(default_factory=Counter)
+    skipped_lines: list[int] = field(default_factory=list)
+
+    def label_array(self) -> np.ndarray:
+        return np.asarray(self.labels, dtype=np.int64)
+
+    def class_counts(self, class_names: tuple[str, ...]) -> dict[str, int]:
+        counts = np.bincount(self.label_array(), minlength=len(class_names))
+        return {name: int(counts[i]) for i, name in enumerate(class_names)}
+
+
 @dataclass(frozen=True)
 class SourceFile:
     """A file (or folder) a dataset was read from, and how its digest compared to upstream."""
@@ -48,6 +70,19 @@ class SourceFile:
     expected: str | None = None
     matches_upstream: bool | None = None
     size: int | None = None
+
+
+@dataclass
+class RawData:
+    """What was read from the files, before any split."""
+
+    parts: dict[str, Records]
+    unlabeled: list[str] | None
+    source_files: list[SourceFile]
+    observed: dict[str, Any]
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    complete: bool = True
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

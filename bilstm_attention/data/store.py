@@ -8,6 +8,9 @@
   read and is removed once it is a day old. A file that cannot be read, or whose stored key
   or format version differs from the expected one, is ignored with a
   :class:`~bilstm_attention.errors.DataWarning`, removed, and recomputed by the caller.
+* :func:`remember_verified` / :func:`is_verified`: the memo of non-upstream files whose full
+  structure checks passed (``<cache>/verified-files.json``), so that a later ``limit`` load may
+  read only part of them.
 * :func:`pack_strings` / :func:`unpack_strings`, :func:`flatten` / :func:`unflatten`:
   lists of strings and of int arrays as two flat arrays.
 """
@@ -27,7 +30,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from bilstm_attention.errors import DataWarning
-from bilstm_attention.fileio import atomic_path
+from bilstm_attention.fileio import atomic_path, write_json
 
 _STALE_TMP_SECONDS = 24 * 3600
 T = TypeVar("T")
@@ -115,3 +118,32 @@ def read_arrays(path: Path, key: str, version: int, parse: Callable[[Any, dict[s
         with contextlib.suppress(OSError):
             path.unlink()
         return None
+
+
+def _verified_memo() -> Path:
+    from bilstm_attention.data.sources import default_cache_dir
+
+    return default_cache_dir() / "verified-files.json"
+
+
+def _read_verified() -> dict[str, Any]:
+    try:
+        data = json.loads(_verified_memo().read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def remember_verified(dataset: str, filename: str, entry: str, algorithm: str, digest: str) -> None:
+    """Remember that a file (``algorithm:digest``) passed the full structure checks of the
+    registry entry whose hash is ``entry``."""
+    data = _read_verified()
+    data[f"{algorithm}:{digest}"] = {"dataset": dataset, "file": filename, "entry": entry,
+                                      "verified": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    with contextlib.suppress(OSError):  # an unwritable cache only costs a re-check next time
+        write_json(_verified_memo(), data)
+
+
+def is_verified(entry: str, algorithm: str, digest: str) -> bool:
+    record = _read_verified().get(f"{algorithm}:{digest}")
+    return isinstance(record, dict) and record.get("entry") == entry

@@ -62,6 +62,12 @@ def structure_problems(spec: DatasetSpec, observed: Mapping[str, Any]) -> list[s
     return problems
 
 
+def problems_by_role(spec: DatasetSpec, observed: Mapping[str, Any], roles) -> dict[str, list[str]]:
+    """:func:`structure_problems` grouped by the file role they name."""
+    problems = structure_problems(spec, observed)
+    return {role: [p for p in problems if p.startswith(f"{role}:")] for role in roles}
+
+
 def describe_counts(observed: Mapping[str, Any]) -> str:
     """One line, e.g. ``train 25,000 rows, test 25,000 rows``."""
     rows = observed.get("rows", {})

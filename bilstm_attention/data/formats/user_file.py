@@ -21,8 +21,13 @@ from typing import Any
 import numpy as np
 
 from bilstm_attention.data.digests import file_digest
-from bilstm_attention.data.loading import RawData, assemble, check_seed, make_fingerprint, split_settings
-from bilstm_attention.data.readers import Records, preview, iter_rows, separator_name
+from bilstm_attention.data.formats.delimited import iter_rows, preview, separator_name
+from bilstm_attention.data.loading import (
+    assemble,
+    check_seed,
+    make_fingerprint,
+    split_settings,
+)
 from bilstm_attention.data.registry import (
     EMPTY_TEXT_POLICIES,
     QUOTING,
@@ -38,6 +43,8 @@ from bilstm_attention.data.registry import (
 from bilstm_attention.data.splits import (
     DatasetSplits,
     LoadReport,
+    RawData,
+    Records,
     SourceFile,
     TextSplit,
     count_by_class,
