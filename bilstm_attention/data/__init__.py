@@ -1,5 +1,5 @@
-"""Datasets: the registry (``datasets.yaml``), loading, users' own files, the encoded-array
-cache and verification.
+"""Datasets: the registry (``datasets.yaml``), loading, users' own files, the token cache and
+verification.
 
 Example::
 
@@ -11,10 +11,11 @@ Example::
 
 Modules (one job each): ``registry`` (datasets.yaml -> frozen dataclasses), ``sources``
 (data directories, downloads, safe extraction), ``digests`` (memoised file checksums),
-``readers`` (upstream formats), ``structure`` (structure checks), ``splits`` (containers and
-deterministic split rules), ``loading`` (load_dataset), ``user_file`` (load_file),
-``encode`` (encode_dataset: token cache + vocabulary), ``parsed_cache`` (parsed archives),
-``store`` (the on-disk artifacts: keys, atomic versioned ``.npz`` files), ``verify``.
+``formats`` (one module per format: ``delimited``, ``imdb``, ``user_file`` = load_file),
+``structure`` (structure checks and the one checksum/structure verdict), ``splits`` (the
+types and the deterministic split rules), ``loading`` (load_dataset), ``encode``
+(encode_dataset: token cache + vocabulary), ``store`` (on-disk artifacts: keys, atomic
+versioned ``.npz`` files, the verified-files memo), ``verify`` (datasets verify).
 
 This package never imports TensorFlow or Keras (``bilstm-attention datasets list`` stays
 fast); tokenizers are imported only by :func:`encode_dataset`.
