@@ -27,6 +27,7 @@ from bilstm_attention.data.digests import check_file, file_digest
 from bilstm_attention.data.formats import READER_VERSION
 from bilstm_attention.data.formats.delimited import read_registry_table
 from bilstm_attention.data.formats.imdb import (
+    locate_imdb,
     read_imdb_files,
     read_tfds,
     tfds_available,
@@ -139,18 +140,7 @@ def _explicit_paths(spec: DatasetSpec, path: Any) -> dict[str, Path]:
         if not p.exists():
             raise DatasetNotFoundError(f"path {p} does not exist (dataset {spec.name!r})")
         if spec.format.type == "imdb_archive":
-            file = spec.files[0]
-            if p.is_dir() and not (p / "train").is_dir():
-                for candidate in (p / file.filename, p / (file.extracted_dir or "")):
-                    if candidate.exists() and candidate != p:
-                        p = candidate
-                        break
-                else:
-                    raise DatasetNotFoundError(
-                        f"{p} is neither {file.filename} nor an extracted {file.extracted_dir}/ folder "
-                        f"(with train/ and test/), and contains neither"
-                    )
-            return {file.role: p}
+            return {spec.files[0].role: locate_imdb(spec, p)}
         if p.is_dir():
             out = {f.role: p / f.filename for f in spec.files}
         elif len(spec.files) == 1:

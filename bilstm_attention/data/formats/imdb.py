@@ -62,6 +62,19 @@ _MEMBER = re.compile(r"^(?:\./)?(?P<top>[^/]+)/(?P<split>train|test)/(?P<folder>
 _REVIEW = re.compile(r"^(?P<id>\d+)_(?P<rating>\d+)\.txt$")
 
 
+def locate_imdb(spec: DatasetSpec, path: Path) -> Path:
+    """The archive or extracted folder a user's ``path=`` means: itself, or the archive or
+    ``aclImdb/`` folder inside the folder it names."""
+    file = spec.files[0]
+    if not path.is_dir() or (path / "train").is_dir():
+        return path
+    for candidate in (path / file.filename, path / (file.extracted_dir or "")):
+        if candidate.exists() and candidate != path:
+            return candidate
+    raise DatasetNotFoundError(f"{path} is neither {file.filename} nor an extracted {file.extracted_dir}/ folder "
+                               f"(with train/ and test/), and contains neither")
+
+
 @dataclass
 class ImdbRead:
     """What :func:`read_imdb` found: labelled records per split, unlabeled texts, counts."""
