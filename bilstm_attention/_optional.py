@@ -44,6 +44,39 @@ def install_hint(extra: str) -> str:
     return f'pip install "bilstm-attention[{extra}]"'
 
 
+#: Top-level import name -> the extra that installs it (for :func:`missing_extra`).
+MODULE_EXTRAS: dict[str, str] = {
+    "tensorflow": "train",
+    "tensorboard": "train",
+    "yaml": "train",
+    "tqdm": "train",
+    "psutil": "train",
+    "gensim": "train",
+    "sklearn": "train",
+    "scipy": "train",
+    "kiwipiepy": "korean",
+    "mecab": "korean",
+    "matplotlib": "plots",
+    "starlette": "serve",
+    "uvicorn": "serve",
+    "tensorflow_datasets": "tfds",
+}
+
+
+def missing_extra(exc: ImportError) -> str | None:
+    """For an ``ImportError`` of an optional dependency, a message naming the extra to
+    install; ``None`` for any other import error."""
+    name = (getattr(exc, "name", None) or "").split(".")[0]
+    extra = MODULE_EXTRAS.get(name)
+    if extra is None:
+        return None
+    package = _DISTRIBUTIONS.get(name, name)
+    return (
+        f"the Python package {package!r} is needed for {EXTRAS[extra]} but is not installed; "
+        f"install it with: {install_hint(extra)}"
+    )
+
+
 def require(module: str, extra: str) -> ModuleType:
     """Import ``module`` (e.g. ``"tensorflow"`` or ``"matplotlib.pyplot"``) and return it.
 
