@@ -126,6 +126,7 @@ def test_setup_cfg_keeps_the_base_install_light() -> None:
     assert {"starlette", "uvicorn", "tensorflow"} <= extras["serve"]
     assert extras["train"] | extras["korean"] | extras["plots"] | extras["serve"] == extras["all"]
     assert extras["all"] <= extras["test"]  # the test suite needs everything
+    assert extras["train"] | extras["korean"] | extras["plots"] <= extras["notebooks"]  # the Colab notebooks
 
 
 @pytest.mark.light_install
