@@ -34,13 +34,14 @@ TEXTS = ["great superb film", "dull awful film", "the movie was wonderful and th
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two tiny runs: the plain classifier, and one with the n-gram branch (two inputs)."""
+    """Two tiny runs: the plain classifier, and the tuned recipe's kind of model: the BiLSTM
+    averaged with NB-LR over n-grams (two inputs, three explain outputs)."""
     root = tmp_path_factory.mktemp("serving")
     reviews = write_reviews(root / "reviews.csv", 240)
     plain, ngram = root / "plain", root / "ngram"
     assert main(train_args(reviews, plain, "--epochs", "1", "--batch-size", "64")) == 0
     assert main(train_args(reviews, ngram, "--epochs", "1", "--batch-size", "64", "--ngram-order", "2",
-                           "--ngram-min-count", "1", "--max-length", "6", "--truncation", "head_tail")) == 0
+                           "--ngram-model", "nblr", "--ngram-min-count", "1", "--max-length", "6", "--truncation", "head_tail")) == 0
     return {"plain": plain, "ngram": ngram}
 
 
@@ -137,7 +138,13 @@ def test_exported_saved_model_gives_the_same_probabilities_in_a_fresh_process(
     lengths = exported[kind]["lengths"]
     for row, length in zip(weights, lengths):
         assert np.all(row[length:] == 0.0)  # padding gets no attention
-    np.testing.assert_allclose(weights[0, : lengths[0]], model.explain(EXPORT_TEXTS[0]).weights, atol=1e-5)
+    explanation = model.explain(EXPORT_TEXTS[0])
+    np.testing.assert_allclose(weights[0, : lengths[0]], explanation.weights, atol=1e-5)
+    explain_outputs = ["attention_weights", "probabilities"] + (["bilstm_probability"] if kind == "ngram" else [])
+    assert sorted(result["explain"]) == sorted(explain_outputs)
+    assert sorted(description["signatures"]["explain"]["outputs"]) == sorted(explain_outputs)
+    if kind == "ngram":  # the ensemble's BiLSTM part, which the attention belongs to
+        assert abs(result["explain"]["bilstm_probability"][0][0] - explanation.bilstm_probability) < 1e-5
 
 
 def test_export_never_overwrites_and_reports_bad_runs(runs: dict[str, Path], tmp_path: Path, capsys) -> None:
