@@ -227,8 +227,10 @@ def _readme(description: dict[str, Any]) -> str:
     lines = [
         "# Exported bilstm-attention classifier",
         "",
-        f"Written by bilstm-attention {description['package_version']} (export format "
-        f"{description['format_version']}); classes: {', '.join(description['class_names'])}.",
+        (
+            f"Written by bilstm-attention {description['package_version']} (export format "
+            f"{description['format_version']}); classes: {', '.join(description['class_names'])}."
+        ),
         "",
         "A TensorFlow SavedModel: `tf.saved_model.load(this_folder)`, or TensorFlow Serving",
         "(put this folder at `MODEL_BASE/1/`).",
@@ -259,9 +261,11 @@ def _readme(description: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "`SentimentModel.encode` of bilstm-attention does all of this in Python. There is no "
-        "raw-string signature: the tokenizers' rules cannot be reproduced exactly with "
-        "TensorFlow string ops.",
+        (
+            "`SentimentModel.encode` of bilstm-attention does all of this in Python. There is no "
+            "raw-string signature: the tokenizers' rules cannot be reproduced exactly with "
+            "TensorFlow string ops."
+        ),
         "",
     ]
     return "\n".join(lines)

@@ -19,11 +19,11 @@ from bilstm_attention.serving.config import ServerConfig
 from bilstm_attention.version import __version__
 
 require("starlette", "serve")
-from starlette.applications import Starlette  # noqa: E402
-from starlette.exceptions import HTTPException  # noqa: E402
-from starlette.requests import Request  # noqa: E402
-from starlette.responses import JSONResponse  # noqa: E402
-from starlette.routing import Route  # noqa: E402
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 
 class RequestError(Exception):
@@ -105,7 +105,7 @@ class MicroBatcher:
                     break
                 try:
                     item = await asyncio.wait_for(self._queue.get(), timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
                 batch.append(item)
                 count += len(item[0])
@@ -115,7 +115,7 @@ class MicroBatcher:
             texts = [text for request_texts, _ in batch for text in request_texts]
             try:
                 rows = await loop.run_in_executor(self._executor, self._predict, texts)
-            except Exception as exc:  # handed to every request of the batch
+            except Exception as exc:  # noqa: BLE001 - handed to every request of the batch
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
