@@ -105,7 +105,7 @@ class MicroBatcher:
                     break
                 try:
                     item = await asyncio.wait_for(self._queue.get(), timeout)
-                except TimeoutError:
+                except asyncio.TimeoutError:  # noqa: UP041 - not the built-in one on Python 3.10
                     break
                 batch.append(item)
                 count += len(item[0])
