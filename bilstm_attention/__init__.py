@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "list_datasets": "bilstm_attention.data",
     "get_tokenizer": "bilstm_attention.tokenizers",
     "BilstmAttentionError": "bilstm_attention.errors",
+    "export_saved_model": "bilstm_attention.export",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -47,6 +48,7 @@ __all__ = ["__version__", *_EXPORTS]
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bilstm_attention.data import list_datasets, load_dataset
     from bilstm_attention.errors import BilstmAttentionError
+    from bilstm_attention.export import export_saved_model
     from bilstm_attention.inference import SentimentModel, load_model
     from bilstm_attention.layers import BahdanauAttention, LuongAttention
     from bilstm_attention.model import ClassifierConfig, build_classifier

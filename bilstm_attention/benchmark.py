@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bilstm_attention._optional import require
 from bilstm_attention.fileio import write_json
 from bilstm_attention.version import __version__
 
@@ -34,7 +35,7 @@ REPORT_FIELDS: tuple[str, ...] = (
 
 def machine_description() -> dict[str, Any]:
     """CPU model, logical cores, memory and OS of this machine."""
-    import psutil
+    psutil = require("psutil", "train")
 
     cpu = platform.processor() or ""
     try:

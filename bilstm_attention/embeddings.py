@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from bilstm_attention._optional import require
 from bilstm_attention.config_base import DictConfig
 from bilstm_attention.errors import ConfigError
 
@@ -100,6 +101,7 @@ def pretrain_embeddings(
     Raises:
         ConfigError: ``initial`` is not a 2-D matrix, or there is no text to learn from.
     """
+    require("gensim", "train")
     from gensim.models import Word2Vec
     from gensim.models.callbacks import CallbackAny2Vec
     from tqdm.auto import tqdm

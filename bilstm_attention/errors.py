@@ -52,3 +52,8 @@ class DownloadError(DatasetNotFoundError):
 class DataWarning(UserWarning):
     """Something about a data file worth knowing that does not stop loading it (for example a
     local copy whose checksum differs from upstream but whose structure checks pass)."""
+
+
+class MissingDependencyError(BilstmAttentionError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install
+    (``pip install "bilstm-attention[train]"``)."""

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from bilstm_attention._optional import require
 from bilstm_attention.errors import ConfigError
 
 
@@ -26,6 +27,7 @@ def ngram_matrix(ngram_ids: Sequence[np.ndarray], num_features: int) -> Any:
 
     Id 0 (padding) is dropped; an id listed twice in a review counts once.
     """
+    require("scipy", "train")
     from scipy import sparse
 
     lengths = np.fromiter((len(ids) for ids in ngram_ids), dtype=np.int64, count=len(ngram_ids))
@@ -91,6 +93,7 @@ def fit_nblr(
     Raises:
         ConfigError: labels are not binary 0/1, a ``C`` is not positive, or train has one class.
     """
+    require("sklearn", "train")
     from sklearn.linear_model import LogisticRegression
 
     train_labels = np.asarray(train_labels)

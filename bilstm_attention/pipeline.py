@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
 
+from bilstm_attention._optional import require
 from bilstm_attention.errors import ConfigError
 from bilstm_attention.model.classifier import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME
+
+tf = require("tensorflow", "train")
 
 def bucket_boundaries(max_length: int, smallest: int = 16, growth: float = 1.25) -> list[int]:
     """Geometric bucket edges ``smallest, ~smallest*growth, ... < max_length``.

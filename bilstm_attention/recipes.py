@@ -7,9 +7,10 @@ import functools
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from bilstm_attention._optional import require
 from bilstm_attention.errors import ConfigError
+
+yaml = require("yaml", "train")
 
 RECIPES: tuple[str, ...] = ("seed", "tuned")
 

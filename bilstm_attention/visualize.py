@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bilstm_attention._optional import require
 from bilstm_attention.errors import ConfigError
 from bilstm_attention.fileio import atomic_path
 
@@ -99,7 +100,7 @@ def save_heatmap(explanation: "Explanation", path: str | Path, *, width: float =
             tmp.write_text(heatmap_html(explanation, standalone=True), encoding="utf-8")
         return path
     figure = heatmap_figure(explanation, width=width)
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "plots")
 
     try:
         with atomic_path(path, suffix=suffix) as tmp:
@@ -111,8 +112,8 @@ def save_heatmap(explanation: "Explanation", path: str | Path, *, width: float =
 
 def heatmap_figure(explanation: "Explanation", *, width: float = 10.0):  # -> matplotlib Figure
     """A matplotlib figure: tokens in reading order, each on a box shaded by its weight."""
-    import matplotlib
-    import matplotlib.pyplot as plt
+    matplotlib = require("matplotlib", "plots")
+    plt = require("matplotlib.pyplot", "plots")
     from matplotlib import cm, colors
 
     tokens = explanation.tokens

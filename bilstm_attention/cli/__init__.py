@@ -17,7 +17,7 @@ from bilstm_attention.version import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every command registered."""
-    from bilstm_attention.cli import benchmark_cmd, datasets_cmd, model_cmds, train_cmd
+    from bilstm_attention.cli import benchmark_cmd, datasets_cmd, export_cmd, model_cmds, serve_cmd, train_cmd
 
     parser = argparse.ArgumentParser(
         prog="bilstm-attention",
@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     model_cmds.add_parser(subparsers)
     benchmark_cmd.add_parser(subparsers)
     datasets_cmd.add_parser(subparsers)
+    export_cmd.add_parser(subparsers)
+    serve_cmd.add_parser(subparsers)
     return parser
 
 
@@ -43,6 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except BilstmAttentionError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:  # an optional dependency imported outside require()
+        from bilstm_attention._optional import missing_extra
+
+        message = missing_extra(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bilstm_attention._optional import require
 from bilstm_attention.data.store import content_key
 from bilstm_attention.errors import ConfigError
 
@@ -622,7 +623,7 @@ def parse_registry(data: Any, source: str = "datasets.yaml") -> Registry:
 
 def load_registry(path: str | Path | None = None) -> Registry:
     """Read a registry file (default: the packaged ``datasets.yaml``)."""
-    import yaml
+    yaml = require("yaml", "train")
 
     if path is None:
         resource = resources.files("bilstm_attention").joinpath("datasets.yaml")

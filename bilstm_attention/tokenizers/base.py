@@ -19,6 +19,7 @@ import importlib.metadata
 from collections.abc import Iterable, Sequence, Sized
 from typing import Any, ClassVar, TypeVar
 
+from bilstm_attention._optional import require
 from bilstm_attention.errors import ConfigError
 
 __all__ = ["Tokenizer", "TokenizerDependencyError"]
@@ -105,7 +106,7 @@ def progress_bar(items: Iterable[T], name: str, enabled: bool, total: int | None
     """
     if not enabled:
         return items
-    from tqdm.auto import tqdm
+    tqdm = require("tqdm.auto", "train").tqdm
 
     if total is None and isinstance(items, Sized):
         total = len(items)

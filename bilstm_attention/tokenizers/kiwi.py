@@ -142,7 +142,7 @@ class KiwiTokenizer(MorphTokenizer):
         }
 
 
-_MISSING = "the 'kiwi' tokenizer needs kiwipiepy: pip install kiwipiepy"
+_MISSING = "the 'kiwi' tokenizer needs kiwipiepy: pip install \"bilstm-attention[korean]\" (or pip install kiwipiepy)"
 
 # One Kiwi per (model_type, num_workers) per process: loading the model takes ~1.5 s and
 # ~500 MB, and Kiwi's analysis does not change its state, so tokenizers share it. Keyed by

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import tensorflow as tf
-
+from bilstm_attention._optional import require
 from bilstm_attention.errors import ConfigError
+
+tf = require("tensorflow", "train")
 
 STRATEGY_CHOICES: tuple[str, ...] = ("default", "mirrored")
 
