@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,6 +236,11 @@ def load_model(path: str | Path, *, check: bool = True) -> SentimentModel:
         )
     if check:  # after the checks above, whose messages say more than "the file changed"
         run.verify_manifest()
+    if not zipfile.is_zipfile(run.model_file):
+        raise ModelLoadError(
+            f"{run.model_file} is damaged: it is not a complete .keras (zip) file "
+            f"({run.model_file.stat().st_size} bytes); restore the file or train again"
+        )
     try:
         import bilstm_attention.layers  # noqa: F401  (registers the layers for deserialisation)
         import bilstm_attention.model  # noqa: F401

@@ -147,22 +147,39 @@ class RunDirectory:
                     f"cannot resume: {self.root} holds no run (missing {self.run_json.name}); "
                     "start a new run without --resume"
                 )
+            self._refuse_finished()
             self._lock(claim=False)
-            if self.is_finished():
+            try:
+                self._refuse_finished()  # it may have finished while we waited for the lock
+            except RunFinishedError:
                 self.release()
-                raise RunFinishedError(
-                    f"cannot resume: the run in {self.root} finished already ({self.metrics_json.name} "
-                    "is written); nothing was trained again. Evaluate it with `bilstm-attention evaluate "
-                    f"--model {self.root}`, or train more in a new run with another --output"
-                )
+                raise
             return
-        if self.root.exists() and any(self.root.iterdir()):
+        self._check_new()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock(claim=True)
+        try:
+            self._check_new()  # a claim taken over from a failed start: still nothing else here
+        except RunDirectoryExistsError:
+            self.release()
+            raise
+
+    def _refuse_finished(self) -> None:
+        if self.is_finished():
+            raise RunFinishedError(
+                f"cannot resume: the run in {self.root} finished already ({self.metrics_json.name} "
+                "is written); nothing was trained again. Evaluate it with `bilstm-attention evaluate "
+                f"--model {self.root}`, or train more in a new run with another --output"
+            )
+
+    def _check_new(self) -> None:
+        """Only an empty directory (or one holding just the claim of a start that failed
+        before writing anything) can take a new run."""
+        if self.root.exists() and any(p.name != self.lock_file.name for p in self.root.iterdir()):
             raise RunDirectoryExistsError(
                 f"run directory {self.root} exists and is not empty; choose another --output "
                 "or pass --resume to continue that run"
             )
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._lock(claim=True)
 
     def _holder(self) -> str:
         try:
@@ -175,19 +192,26 @@ class RunDirectory:
         key = self.root.resolve()
         if key in _HELD:  # this process holds it already (resume after an error in a notebook)
             return
+        claimed_by_other = RunDirectoryExistsError(
+            f"run directory {self.root} was just claimed by another training process "
+            f"({self._holder()}); choose another --output"
+        )
         flags = os.O_RDWR | os.O_CREAT | (os.O_EXCL if claim else 0)
         try:
             fd = os.open(self.lock_file, flags, file_mode())
         except FileExistsError:
-            raise RunDirectoryExistsError(
-                f"run directory {self.root} was just claimed by another training process "
-                f"({self._holder()}); choose another --output"
-            ) from None
+            if fcntl is None:
+                raise claimed_by_other from None
+            # the claim of a start that failed before writing anything, or of a live process:
+            # the lock (below) tells them apart
+            fd = os.open(self.lock_file, os.O_RDWR, file_mode())
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 os.close(fd)
+                if claim:
+                    raise claimed_by_other from None
                 raise RunInUseError(
                     f"another process is training in {self.root} ({self._holder()}); wait for it to "
                     "finish or stop it, then resume"

@@ -291,20 +291,25 @@ def test_model_file_from_another_run_is_refused(runs: dict[str, Path], tmp_path:
     assert f"its embedding reads {ko_ids} token ids, the run's vocabulary {en_ids} " in err and "Traceback" not in err
 
 
+MANIFEST_MESSAGE = "run.json is not the file training wrote"
+
+
 @pytest.mark.parametrize(
-    ("edit", "message"),
+    ("edit", "message", "before_model"),
     [
-        (lambda d: d["dataset"].update(class_names=["pos"]), "class_names must list at least 2 distinct class names"),
-        (lambda d: d["dataset"].update(class_names=["a", "b", "c"]), r"it outputs 1 unit\(s\), 3 classes \['a', 'b', 'c'\] need 3"),
-        (lambda d: d["features"].update(max_length="abc"), "max_length must be a positive integer or null, got 'abc'"),
-        (lambda d: d["features"].update(max_length=-5), "max_length must be a positive integer or null, got -5"),
-        (lambda d: d["features"].update(deep_vocab_size=5), "its embedding reads \\d+ token ids, the run's vocabulary 5 "),
-        (lambda d: d["features"].update(deep_vocab_size=10_000), "reads 10000 token ids but vocabulary.json holds"),
-        (lambda d: d["features"].update(truncation="middle"), "truncation must be one of"),
-        (lambda d: d["train_config"].update(tokenizer="kiwi"), "describes the 'whitespace' tokenizer but the run was trained with 'kiwi'"),
+        (lambda d: d["dataset"].update(class_names=["pos"]), "class_names must list at least 2 distinct class names", True),
+        (lambda d: d["dataset"].update(class_names=["a", "b", "c"]), r"it outputs 1 unit\(s\), 3 classes \['a', 'b', 'c'\] need 3", False),
+        (lambda d: d["features"].update(max_length="abc"), "max_length must be a positive integer or null, got 'abc'", True),
+        (lambda d: d["features"].update(max_length=-5), "max_length must be a positive integer or null, got -5", True),
+        (lambda d: d["features"].update(deep_vocab_size=5), "its embedding reads \\d+ token ids, the run's vocabulary 5 ", False),
+        (lambda d: d["features"].update(deep_vocab_size=10_000), "reads 10000 token ids but vocabulary.json holds", True),
+        (lambda d: d["features"].update(truncation="middle"), "truncation must be one of", True),
+        (lambda d: d["train_config"].update(tokenizer="kiwi"), "describes the 'whitespace' tokenizer but the run was trained with 'kiwi'", True),
     ],
 )
-def test_run_json_that_disagrees_with_the_other_files_is_refused(runs, tmp_path: Path, capsys, edit, message) -> None:
+def test_run_json_that_disagrees_with_the_other_files_is_refused(runs, tmp_path: Path, capsys, edit, message, before_model) -> None:
+    """Checks of the files themselves come before the manifest's digests (their messages say
+    more); checks that need the Keras model come after (the digest already refuses)."""
     from bilstm_attention.cli import main
 
     run = _copy(runs["en"], tmp_path / "edited")
@@ -314,7 +319,8 @@ def test_run_json_that_disagrees_with_the_other_files_is_refused(runs, tmp_path:
             (run / "manifest.json").unlink()
         assert main(["predict", "--model", str(run), "great"]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("error: ") and re.search(message, err) and "Traceback" not in err, err
+        expected = message if before_model or not manifest else re.escape(MANIFEST_MESSAGE)
+        assert err.startswith("error: ") and re.search(expected, err) and "Traceback" not in err, err
 
 
 def test_other_edits_are_caught_by_the_manifest(runs, tmp_path: Path, capsys) -> None:
@@ -346,7 +352,7 @@ def test_a_damaged_model_file_is_reported_as_damaged(runs, tmp_path: Path, capsy
     (run / "manifest.json").unlink()
     assert main(["predict", "--model", str(run), "great"]) == 2
     err = capsys.readouterr().err
-    assert "model.keras is damaged or is not a model this version can read" in err
+    assert "model.keras is damaged: it is not a complete .keras (zip) file" in err
     assert "restore the file or train again" in err and "File not found" not in err
 
 
@@ -369,7 +375,7 @@ def test_korean_model_is_not_evaluated_on_english_data_by_accident(runs, tmp_pat
             "--label-column", "sentiment", "--label-map", "neg=0,pos=1", "--language", "en"]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "the model was trained on 'reviews-ko' (ko)" in err and "Pass --allow-other-language" in err
+    assert "the model was trained on 'file:reviews-ko' (ko) and 'file:english' is in en" in err and "Pass --allow-other-language" in err
     assert main([*argv, "--allow-other-language", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["examples"] > 0
 
@@ -417,3 +423,21 @@ def test_blank_stdin_lines_keep_one_output_line_per_input_line(runs, monkeypatch
     assert [r["text"] for r in records] == ["great film", "", "   ", "awful film"]
     assert records[1] == {"text": "", "label": None, "error": "blank text: nothing to classify"}
     assert records[0]["label"] is not None and records[3]["label"] is not None
+
+
+def test_a_failed_start_does_not_block_the_directory(tmp_path: Path) -> None:
+    """A start that fails before writing anything (bad data) leaves only its claim, which the
+    next attempt with the same directory takes over, in this process or another."""
+    from bilstm_attention.errors import RunDirectoryExistsError
+    from bilstm_attention.run_dir import RunDirectory
+
+    root = tmp_path / "run"
+    (first,) = _claimers(root, 1)  # claims, writes run.json, exits
+    assert first.communicate(timeout=60)[0].strip() == "claimed"
+    (root / "run.json").unlink()  # as if it had failed before writing anything
+    RunDirectory(root).create(resume=False)
+    RunDirectory(root).create(resume=False)  # again in the same process (a notebook retry)
+    (root / "run.json").write_text("{}")
+    RunDirectory(root).release()
+    with pytest.raises(RunDirectoryExistsError, match="exists and is not empty"):
+        RunDirectory(root).create(resume=False)
