@@ -30,7 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bilstm_attention.errors import ModelLoadError, RunDirectoryExistsError, RunFinishedError, RunInUseError
+from bilstm_attention.errors import (
+    ModelLoadError,
+    RunDirectoryExistsError,
+    RunFinishedError,
+    RunInUseError,
+)
 from bilstm_attention.fileio import file_mode, write_json
 
 try:  # POSIX; elsewhere the atomic claim (O_EXCL) still keeps two new runs apart

@@ -13,8 +13,8 @@ import numpy as np
 POSITIVE = {"en": ["great", "wonderful", "loved", "superb"], "ko": ["최고", "재밌어요", "좋아요", "감동"]}
 NEGATIVE = {"en": ["awful", "boring", "hated", "dull"], "ko": ["최악", "지루해요", "별로", "실망"]}
 FILLER = {
-    "en": "the a movie film plot actor scene story it was and of".split(),
-    "ko": "영화 배우 연기 스토리 정말 너무 그냥 이 그 진짜".split(),
+    "en": ["the", "a", "movie", "film", "plot", "actor", "scene", "story", "it", "was", "and", "of"],
+    "ko": ["영화", "배우", "연기", "스토리", "정말", "너무", "그냥", "이", "그", "진짜"],
 }
 
 
