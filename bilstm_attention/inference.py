@@ -19,6 +19,7 @@ from bilstm_attention.ngrams import NgramVocabulary
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RunDirectory
 from bilstm_attention.tokenizers import Tokenizer, TokenizerDependencyError, Vocabulary, tokenizer_from_config
+from bilstm_attention.tokenizers.base import clean_text
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ class SentimentModel:
         """Tokens of ``text`` with the attention weight the model gave each."""
         if not isinstance(text, str):
             raise ConfigError(f"explain takes one string, got {type(text).__name__}")
+        text = clean_text(text)  # lone surrogates -> U+FFFD, as the tokenizer sees it
         tokens = self.tokenizer.tokenize(text)
         inputs = self.features.inputs(self.vocabulary.encode_batch([tokens]))
         ids = inputs.tokens[0]
