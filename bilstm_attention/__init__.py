@@ -17,6 +17,15 @@ Quick start::
 
 Public names are imported lazily, so that ``import bilstm_attention`` (and the command
 line's data commands) do not pay for importing TensorFlow until a layer or model is used.
+The package's Keras classes are nevertheless registered for deserialisation by
+``import bilstm_attention`` alone: at once if Keras is already imported, otherwise the moment
+it is (see :mod:`bilstm_attention._registration`), so that::
+
+    import bilstm_attention
+    import keras
+    keras.saving.load_model("model_with_luong_attention.keras", safe_mode=True)
+
+works in a fresh process, as it does with keras-hub.
 """
 
 from __future__ import annotations
@@ -24,7 +33,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from bilstm_attention._registration import register_when_keras_is_imported
 from bilstm_attention.version import __version__
+
+register_when_keras_is_imported()
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {

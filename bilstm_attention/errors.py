@@ -36,6 +36,14 @@ class RunDirectoryExistsError(BilstmAttentionError, FileExistsError):
     """A run directory exists already and would be overwritten."""
 
 
+class RunInUseError(BilstmAttentionError):
+    """Another process is training in this run directory (it holds the directory's lock)."""
+
+
+class RunFinishedError(BilstmAttentionError):
+    """``--resume`` was asked for a run that finished already (nothing to continue)."""
+
+
 class TruncatedArchiveError(DataError):
     """An archive ends early or is corrupted (names the archive and how far it could be read)."""
 

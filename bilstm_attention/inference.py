@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,12 +13,13 @@ import keras
 import numpy as np
 
 from bilstm_attention.errors import ConfigError, DataError, ModelLoadError
-from bilstm_attention.features import FeatureSpec, ModelInputs, kept_slices
+from bilstm_attention.features import TRUNCATION_CHOICES, FeatureSpec, ModelInputs, kept_slices
 from bilstm_attention.model import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME, attention_model, ensemble_parts
 from bilstm_attention.ngrams import NgramVocabulary
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RunDirectory
 from bilstm_attention.tokenizers import Tokenizer, TokenizerDependencyError, Vocabulary, tokenizer_from_config
+from bilstm_attention.tokenizers.base import clean_text
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class SentimentModel:
         """Tokens of ``text`` with the attention weight the model gave each."""
         if not isinstance(text, str):
             raise ConfigError(f"explain takes one string, got {type(text).__name__}")
+        text = clean_text(text)  # lone surrogates -> U+FFFD, as the tokenizer sees it
         tokens = self.tokenizer.tokenize(text)
         inputs = self.features.inputs(self.vocabulary.encode_batch([tokens]))
         ids = inputs.tokens[0]
@@ -170,12 +173,19 @@ def _explainer(model: keras.Model) -> keras.Model:
     return keras.Model(model.inputs, [*explainer.outputs, parts[1]])
 
 
-def load_model(path: str | Path) -> SentimentModel:
+def load_model(path: str | Path, *, check: bool = True) -> SentimentModel:
     """Load a trained classifier from its run directory (or its ``model.keras`` inside one).
 
+    The run's files must agree with one another: each must match the size and sha256 that
+    ``manifest.json`` recorded at the end of training (runs written before manifests existed
+    skip this), and the model's shapes must fit the vocabulary, the n-gram table and the
+    class names, the tokenizer must be the one the run was trained with, and the feature
+    settings must be valid. ``check=False`` skips the manifest digests only.
+
     Raises:
-        ModelLoadError: the directory is missing, not a run, from an incompatible version, or
-            a file in it is corrupted. Nothing in the directory is modified.
+        ModelLoadError: the directory is missing, not a run, from an incompatible version, a
+            file in it is corrupted, or its files disagree (the message says which). Nothing
+            in the directory is modified.
     """
     path = Path(path)
     run = RunDirectory(path.parent if path.suffix == ".keras" else path)
@@ -185,13 +195,19 @@ def load_model(path: str | Path) -> SentimentModel:
             raise ModelLoadError(
                 f"{run.root} is incomplete: {required.name} is missing (did the training run finish?)"
             )
+    class_names = _class_names(run, info)
     try:
-        tokenizer = tokenizer_from_config(json.loads(run.tokenizer_json.read_text(encoding="utf-8")))
+        tokenizer_config = json.loads(run.tokenizer_json.read_text(encoding="utf-8"))
+        tokenizer = tokenizer_from_config(tokenizer_config)
     except TokenizerDependencyError:
         raise  # says what to install
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, OSError, UnicodeDecodeError) as exc:
         raise ModelLoadError(f"{run.tokenizer_json} is corrupted or from another version: {exc}") from exc
-    vocabulary = Vocabulary.load(run.vocabulary_json)
+    _check_tokenizer(run, info, tokenizer)
+    try:
+        vocabulary = Vocabulary.load(run.vocabulary_json)
+    except DataError as exc:
+        raise ModelLoadError(str(exc)) from exc
     settings = info.get("features")
     if not isinstance(settings, dict):
         raise ModelLoadError(f"{run.run_json} has no valid 'features' section (corrupted?)")
@@ -201,30 +217,144 @@ def load_model(path: str | Path) -> SentimentModel:
             raise ModelLoadError(f"{run.root} is incomplete: {run.ngrams_file.name} is missing")
         try:
             ngrams = NgramVocabulary.load(run.ngrams_file)
-        except DataError as exc:
+        except (DataError, ConfigError) as exc:
             raise ModelLoadError(str(exc)) from exc
     try:
         features = FeatureSpec(
-            max_length=settings["max_length"],
+            max_length=_optional_positive_int(settings, "max_length"),
             truncation=settings["truncation"],
-            deep_vocab_size=int(settings["deep_vocab_size"]),
-            pad_to=settings.get("pad_to"),
+            deep_vocab_size=_optional_positive_int(settings, "deep_vocab_size", required=True),
+            pad_to=_optional_positive_int(settings, "pad_to"),
             ngrams=ngrams,
         )
+        if features.truncation not in TRUNCATION_CHOICES:
+            raise ValueError(f"truncation must be one of {', '.join(TRUNCATION_CHOICES)}, got {features.truncation!r}")
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelLoadError(f"{run.run_json}: invalid 'features' section ({exc})") from exc
+    if features.deep_vocab_size > len(vocabulary):
+        raise ModelLoadError(
+            f"{run.run_json} says the model reads {features.deep_vocab_size} token ids but "
+            f"{run.vocabulary_json.name} holds {len(vocabulary)}: the files come from different runs"
+        )
+    if check:  # after the checks above, whose messages say more than "the file changed"
+        run.verify_manifest()
+    if not zipfile.is_zipfile(run.model_file):
+        raise ModelLoadError(
+            f"{run.model_file} is damaged: it is not a complete .keras (zip) file "
+            f"({run.model_file.stat().st_size} bytes); restore the file or train again"
+        )
     try:
         import bilstm_attention.layers  # noqa: F401  (registers the layers for deserialisation)
         import bilstm_attention.model  # noqa: F401
 
         model = keras.saving.load_model(run.model_file, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a damaged zip/h5/json
-        raise ModelLoadError(f"{run.model_file} could not be loaded (corrupted or from another version): {exc}") from exc
-    return SentimentModel(
-        model,
-        tokenizer,
-        vocabulary,
-        features,
-        class_names=info["dataset"]["class_names"],
-        run_info=info,
-    )
+        raise ModelLoadError(
+            f"{run.model_file} is damaged or is not a model this version can read "
+            f"({type(exc).__name__}: {_first_line(exc)}); restore the file or train again"
+        ) from exc
+    _check_model(run, model, features, class_names)
+    return SentimentModel(model, tokenizer, vocabulary, features, class_names=class_names, run_info=info)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else "no details"
+
+
+def _optional_positive_int(settings: dict[str, Any], key: str, *, required: bool = False) -> int | None:
+    """``settings[key]`` as a positive int (or ``None`` when allowed), else ``ValueError``."""
+    value = settings[key] if required else settings.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{key} must be a positive integer{'' if required else ' or null'}, got {value!r}")
+    return value
+
+
+def _class_names(run: RunDirectory, info: dict[str, Any]) -> list[str]:
+    dataset = info.get("dataset")
+    names = dataset.get("class_names") if isinstance(dataset, dict) else None
+    if (
+        not isinstance(names, list)
+        or len(names) < 2
+        or not all(isinstance(name, str) for name in names)
+        or len(set(names)) != len(names)
+    ):
+        raise ModelLoadError(
+            f"{run.run_json}: dataset.class_names must list at least 2 distinct class names, got {names!r}"
+        )
+    return names
+
+
+def _check_tokenizer(run: RunDirectory, info: dict[str, Any], tokenizer: Tokenizer) -> None:
+    train_config = info.get("train_config")
+    trained_with = train_config.get("tokenizer") if isinstance(train_config, dict) else None
+    if trained_with is not None and trained_with != tokenizer.name:
+        raise ModelLoadError(
+            f"{run.tokenizer_json.name} describes the {tokenizer.name!r} tokenizer but the run was trained "
+            f"with {trained_with!r} ({run.run_json.name}): the files come from different runs"
+        )
+
+
+def _layer(model: keras.Model, name: str) -> Any:
+    try:
+        return model.get_layer(name)
+    except ValueError:
+        return None
+
+
+def _check_model(run: RunDirectory, model: keras.Model, features: FeatureSpec, class_names: list[str]) -> None:
+    """The model's shapes must fit the vocabulary, the n-gram table and the class names."""
+    where = f"{run.model_file.name} does not fit the rest of {run.root}"
+    embedding = _layer(model, "embedding")
+    if embedding is None or not hasattr(embedding, "input_dim"):
+        raise ModelLoadError(f"{run.model_file} is not a bilstm-attention classifier (no 'embedding' layer)")
+    if embedding.input_dim != features.deep_vocab_size:
+        raise ModelLoadError(
+            f"{where}: its embedding reads {embedding.input_dim} token ids, the run's vocabulary "
+            f"{features.deep_vocab_size} (model.keras copied from another run?)"
+        )
+    units = model.outputs[0].shape[-1]
+    expected = 1 if len(class_names) == 2 else len(class_names)
+    if units != expected:
+        raise ModelLoadError(
+            f"{where}: it outputs {units} unit(s), {len(class_names)} classes {class_names} need {expected}"
+        )
+    input_names = {getattr(tensor, "name", "").split(":")[0] for tensor in model.inputs}
+    has_ngram_input = NGRAM_INPUT_NAME in input_names or len(model.inputs) > 1
+    if has_ngram_input != (features.ngrams is not None):
+        raise ModelLoadError(
+            f"{where}: the model {'reads' if has_ngram_input else 'does not read'} n-gram ids but the run "
+            f"{'has no' if features.ngrams is None else 'has an'} n-gram table ({run.ngrams_file.name})"
+        )
+    if features.ngrams is not None:
+        table = _layer(model, "ngram_weights") or _layer(model, "nblr_weights")
+        if table is not None and table.input_dim != len(features.ngrams):
+            raise ModelLoadError(
+                f"{where}: its n-gram table has {table.input_dim} rows, {run.ngrams_file.name} "
+                f"{len(features.ngrams)}"
+            )
+
+
+def check_evaluation_data(model: SentimentModel, spec: Any, *, allow_other_language: bool = False) -> None:
+    """Refuse to score ``model`` on data it cannot have been meant for.
+
+    Raises:
+        ConfigError: the data has another number of classes than the model, or (unless
+            ``allow_other_language``) another language than the data the model was trained on.
+    """
+    trained = model.run_info.get("dataset", {}) if isinstance(model.run_info, dict) else {}
+    classes = list(getattr(spec, "class_names", ()) or ())
+    if classes and len(classes) != len(model.class_names):
+        raise ConfigError(
+            f"{spec.name!r} has {len(classes)} classes {classes}, the model {len(model.class_names)} "
+            f"{model.class_names}: it cannot be evaluated on it"
+        )
+    language, data_language = trained.get("language"), getattr(spec, "language", None)
+    known = {None, "", "unknown"}
+    if not allow_other_language and language not in known and data_language not in known and language != data_language:
+        raise ConfigError(
+            f"the model was trained on {trained.get('name')!r} ({language}) and {spec.name!r} is in "
+            f"{data_language}: its scores would mean nothing. Pass --allow-other-language to evaluate anyway"
+        )

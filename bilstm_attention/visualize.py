@@ -30,6 +30,12 @@ HANGUL_FONTS: tuple[str, ...] = (
     "AppleGothic",
 )
 PICTURE_SUFFIXES = (".png", ".svg", ".pdf")
+#: Tokens a heatmap draws at most (a review of 200,000 tokens would make a picture of
+#: tens of megabytes): those with the most attention, in reading order.
+MAX_SHOWN_TOKENS = 300
+#: Characters of one token drawn at most (longer ones end in "…").
+MAX_TOKEN_CHARS = 40
+GAP = "…"
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 
 
@@ -68,6 +74,39 @@ def _font_family(tokens: Sequence[str]) -> list[str]:
     return [font, "DejaVu Sans"]
 
 
+def shown_tokens(explanation: "Explanation", max_tokens: int = MAX_SHOWN_TOKENS) -> list[tuple[str, float]]:
+    """The ``(token, weight)`` pairs a heatmap draws: every token when there are at most
+    ``max_tokens``, else the ``max_tokens`` with the largest weights in reading order, with a
+    ``"…"`` (weight 0) where tokens were left out. Tokens longer than
+    :data:`MAX_TOKEN_CHARS` characters are cut and end in ``"…"``.
+
+    Raises:
+        ConfigError: ``max_tokens`` is not a positive integer.
+    """
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        raise ConfigError(f"max_tokens must be a positive integer, got {max_tokens!r}")
+    tokens, weights = explanation.tokens, explanation.weights
+
+    def cut(token: str) -> str:
+        return token if len(token) <= MAX_TOKEN_CHARS else token[: MAX_TOKEN_CHARS - 1] + GAP
+
+    if len(tokens) <= max_tokens:
+        return [(cut(token), float(weight)) for token, weight in zip(tokens, weights)]
+    import numpy as np
+
+    keep = np.sort(np.argsort(-np.asarray(weights, dtype=float), kind="stable")[:max_tokens])
+    shown: list[tuple[str, float]] = []
+    previous = -1
+    for index in keep.tolist():
+        if index != previous + 1:
+            shown.append((GAP, 0.0))
+        shown.append((cut(tokens[index]), float(weights[index])))
+        previous = index
+    if previous != len(tokens) - 1:
+        shown.append((GAP, 0.0))
+    return shown
+
+
 def heading(explanation: "Explanation") -> str:
     """``label (probability)``; for an ensemble also the BiLSTM's own probability and share,
     since the attention shown belongs to the BiLSTM alone."""
@@ -80,11 +119,19 @@ def heading(explanation: "Explanation") -> str:
     return text
 
 
-def save_heatmap(explanation: "Explanation", path: str | Path, *, width: float = 10.0, overwrite: bool = False) -> Path:
+def save_heatmap(
+    explanation: "Explanation",
+    path: str | Path,
+    *,
+    width: float = 10.0,
+    overwrite: bool = False,
+    max_tokens: int = MAX_SHOWN_TOKENS,
+) -> Path:
     """Draw the tokens of ``explanation`` shaded by attention weight and save the picture.
 
     ``.png``, ``.svg`` and ``.pdf`` write a matplotlib figure; ``.html`` writes
-    :func:`heatmap_html`. The file is written atomically.
+    :func:`heatmap_html`. The file is written atomically. At most ``max_tokens`` tokens are
+    drawn (see :func:`shown_tokens`), so a long review gives a picture of bounded size.
 
     Raises:
         ConfigError: an unsupported suffix, or ``path`` exists and ``overwrite`` is false.
@@ -97,9 +144,9 @@ def save_heatmap(explanation: "Explanation", path: str | Path, *, width: float =
         raise ConfigError(f"{path} exists; choose another file name (nothing was overwritten)")
     if suffix == ".html":
         with atomic_path(path) as tmp:
-            tmp.write_text(heatmap_html(explanation, standalone=True), encoding="utf-8")
+            tmp.write_text(heatmap_html(explanation, standalone=True, max_tokens=max_tokens), encoding="utf-8")
         return path
-    figure = heatmap_figure(explanation, width=width)
+    figure = heatmap_figure(explanation, width=width, max_tokens=max_tokens)
     plt = require("matplotlib.pyplot", "plots")
 
     try:
@@ -110,14 +157,16 @@ def save_heatmap(explanation: "Explanation", path: str | Path, *, width: float =
     return path
 
 
-def heatmap_figure(explanation: "Explanation", *, width: float = 10.0):  # -> matplotlib Figure
-    """A matplotlib figure: tokens in reading order, each on a box shaded by its weight."""
+def heatmap_figure(explanation: "Explanation", *, width: float = 10.0, max_tokens: int = MAX_SHOWN_TOKENS):  # -> Figure
+    """A matplotlib figure: tokens in reading order, each on a box shaded by its weight
+    (at most ``max_tokens`` of them, see :func:`shown_tokens`)."""
     matplotlib = require("matplotlib", "plots")
     plt = require("matplotlib.pyplot", "plots")
     from matplotlib import cm, colors
 
-    tokens = explanation.tokens
-    weights = explanation.weights
+    pairs = shown_tokens(explanation, max_tokens)
+    tokens = [token for token, _ in pairs]
+    weights = [weight for _, weight in pairs]
     family = _font_family(tokens)
     top = max(weights) if weights else 1.0
     norm = colors.Normalize(vmin=0.0, vmax=top if top > 0 else 1.0)
@@ -137,7 +186,7 @@ def heatmap_figure(explanation: "Explanation", *, width: float = 10.0):  # -> ma
     for token, weight in zip(tokens, weights):
         shade = norm(weight)
         text = axes.text(
-            0, 0, token or "∅", fontsize=12, family=family, va="top", ha="left",
+            0, 0, token or "∅", fontsize=12, family=family, va="top", ha="left", parse_math=False,
             color="white" if shade > 0.6 else "black",
             bbox={"boxstyle": "round,pad=0.3", "facecolor": cmap(shade), "edgecolor": "none"},
             transform=None,
@@ -157,7 +206,7 @@ def heatmap_figure(explanation: "Explanation", *, width: float = 10.0):  # -> ma
         text.set_transform(figure.transFigure)
         text.set_position((x / figure_width_px, (height_px - 66 - y) / height_px))
     title = heading(explanation)
-    figure.text(0.01, 1 - 12 / height_px, title, fontsize=13, va="top", family=family)
+    figure.text(0.01, 1 - 12 / height_px, title, fontsize=13, va="top", family=family, parse_math=False)
     mappable = cm.ScalarMappable(norm=norm, cmap=cmap)
     colorbar_axes = figure.add_axes((0.72, 1 - 30 / height_px, 0.25, 12 / height_px))
     colorbar = figure.colorbar(mappable, cax=colorbar_axes, orientation="horizontal")
@@ -167,11 +216,13 @@ def heatmap_figure(explanation: "Explanation", *, width: float = 10.0):  # -> ma
     return figure
 
 
-def heatmap_html(explanation: "Explanation", *, standalone: bool = False) -> str:
-    """HTML with one ``<span>`` per token whose background darkens with its weight."""
-    top = max(explanation.weights) if explanation.weights else 1.0
+def heatmap_html(explanation: "Explanation", *, standalone: bool = False, max_tokens: int = MAX_SHOWN_TOKENS) -> str:
+    """HTML with one ``<span>`` per token whose background darkens with its weight (at most
+    ``max_tokens`` of them, see :func:`shown_tokens`)."""
+    pairs = shown_tokens(explanation, max_tokens)
+    top = max((weight for _, weight in pairs), default=1.0)
     spans = []
-    for token, weight in zip(explanation.tokens, explanation.weights):
+    for token, weight in pairs:
         alpha = weight / top if top > 0 else 0.0
         spans.append(
             f'<span title="{weight:.4f}" style="background: rgba(220, 38, 38, {alpha:.3f}); '

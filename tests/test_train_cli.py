@@ -109,7 +109,9 @@ def test_evaluate_predict_explain_commands(trained_run: Path, reviews_csv: Path,
 
     monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("great film\n\nawful film\n"))
     assert main(["predict", "--model", str(trained_run)]) == 0
-    assert len(capsys.readouterr().out.splitlines()) == 2
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in records] == ["great film", "", "awful film"]  # one line out per line in
+    assert records[1]["label"] is None and records[0]["label"] and records[2]["label"]
 
     picture = tmp_path / "heatmap.png"
     assert main(["explain", "--model", str(trained_run), "the film was wonderful", "--out", str(picture)]) == 0
@@ -204,7 +206,7 @@ def test_corrupted_or_foreign_model_files_are_reported(trained_run: Path, tmp_pa
     (corrupted / "model.keras").write_bytes(b"not a zip file")
     assert main(["predict", "--model", str(corrupted), "great"]) == 2
     err = capsys.readouterr().err
-    assert "model.keras could not be loaded" in err
+    assert "model.keras is not the file training wrote" in err  # the manifest's digest
     assert (corrupted / "model.keras").read_bytes() == b"not a zip file"  # left as it was
 
     foreign = _copy_run(trained_run, tmp_path / "foreign")

@@ -11,15 +11,29 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from bilstm_attention.version import __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose "unrecognized arguments" error explains ``--``: a text such
+    as ``-_-`` given to ``predict``/``explain`` reads as an option otherwise."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        if "unrecognized arguments: -" in message or "expected one argument" in message or "required: text" in message:
+            message += (
+                "\n(a text that starts with '-' goes after `--`, e.g. "
+                "bilstm-attention predict --model RUN -- \"-_-\"; or use predict --file)"
+            )
+        super().error(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every command registered."""
     from bilstm_attention.cli import benchmark_cmd, datasets_cmd, export_cmd, model_cmds, serve_cmd, train_cmd
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bilstm-attention",
         description="BiLSTM-attention sentiment classifiers for English and Korean reviews.",
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import importlib.metadata
+import re
 from collections.abc import Iterable, Sequence, Sized
 from typing import Any, ClassVar, TypeVar
 
@@ -113,8 +114,28 @@ def progress_bar(items: Iterable[T], name: str, enabled: bool, total: int | None
     return tqdm(items, total=total, desc=f"tokenizing ({name})", unit=" texts", mininterval=0.5)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with every code point that UTF-8 cannot encode made valid.
+
+    Python strings can hold surrogate code points (U+D800..U+DFFF): a command-line argument
+    or file read with ``errors="surrogateescape"`` turns each byte that is not UTF-8 into
+    one, and ``"\\ud83d\\ude00"`` spells an emoji as a UTF-16 pair. Native analysers (Kiwi,
+    MeCab, Java's Okt) take UTF-8 and fail on them, the regex tokenizers drop them; so every
+    tokenizer first joins valid pairs into their character and replaces each lone surrogate
+    with U+FFFD (the replacement character), and all tokenizers see the same text.
+    Anything else (control, bidi, private-use characters) is left as it is.
+    """
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def check_texts(texts: Sequence[str]) -> Sequence[str]:
-    """``texts`` as a sequence of strings, or a :class:`ConfigError` naming the bad item."""
+    """``texts`` as a sequence of strings (each through :func:`clean_text`), or a
+    :class:`ConfigError` naming the bad item."""
     if isinstance(texts, (str, bytes)):
         raise ConfigError("texts must be a sequence of strings, not a single string (wrap it in a list)")
     if not isinstance(texts, Sequence):
@@ -122,14 +143,16 @@ def check_texts(texts: Sequence[str]) -> Sequence[str]:
     if not all(isinstance(text, str) for text in texts):
         index, bad = next((i, t) for i, t in enumerate(texts) if not isinstance(t, str))
         raise ConfigError(f"texts[{index}] is {type(bad).__name__} ({bad!r}), not str")
+    if any(not text.isascii() and _SURROGATE.search(text) for text in texts):
+        texts = [clean_text(text) for text in texts]
     return texts
 
 
 def check_text(text: str) -> str:
-    """``text`` if it is a string, else a :class:`ConfigError`."""
+    """``text`` through :func:`clean_text` if it is a string, else a :class:`ConfigError`."""
     if not isinstance(text, str):
         raise ConfigError(f"text must be a str, got {type(text).__name__} ({text!r})")
-    return text
+    return clean_text(text)
 
 
 def check_bool(option: str, value: Any) -> bool:

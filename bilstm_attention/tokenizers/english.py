@@ -89,7 +89,7 @@ class EnglishTokenizer(Tokenizer):
         self._findall_unicode = _PATTERNS[keep_punctuation, False].findall
 
     def tokenize(self, text: str) -> list[str]:
-        check_text(text)
+        text = check_text(text)
         if "&" in text:
             text = html.unescape(text)
         ascii_only = text.isascii()
@@ -130,7 +130,7 @@ class WhitespaceTokenizer(Tokenizer):
         self.lowercase = check_bool("lowercase", lowercase)
 
     def tokenize(self, text: str) -> list[str]:
-        check_text(text)
+        text = check_text(text)
         return (text.lower() if self.lowercase else text).split()
 
     def _options(self) -> dict[str, Any]:

@@ -115,7 +115,7 @@ class KiwiTokenizer(MorphTokenizer):
         return self._finish(pairs)
 
     def tokenize(self, text: str) -> list[str]:
-        check_text(text)
+        text = check_text(text)
         return self._tokens(self.analyser.tokenize(text, normalize_coda=self.normalize_coda))
 
     def tokenize_batch(self, texts: Sequence[str], progress: bool = True) -> list[list[str]]:

@@ -70,7 +70,7 @@ class MecabTokenizer(MorphTokenizer):
             ) from exc
 
     def tokenize(self, text: str) -> list[str]:
-        check_text(text)
+        text = check_text(text)
         return self._finish(self.analyser.pos(text))
 
     @classmethod

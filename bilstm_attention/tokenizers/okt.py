@@ -75,7 +75,7 @@ class OktTokenizer(MorphTokenizer):
         return okt
 
     def tokenize(self, text: str) -> list[str]:
-        check_text(text)
+        text = check_text(text)
         if not text.strip():
             return []
         return self._finish(self.analyser.pos(text, norm=self.norm, stem=self.stem))

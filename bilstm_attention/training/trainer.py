@@ -327,6 +327,7 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
     if components:
         report["ensemble"] = components
     write_json(run.metrics_json, report)
+    run.write_manifest()  # digests of the files above, checked by load_model; releases the lock
     return RunResult(run.root, test_metrics, history, timings, counts, ensemble=components or None)
 
 
