@@ -150,3 +150,12 @@ def test_pipeline_on_the_other_backend_and_runs_load_on_either(reviews: Path, tr
     np.testing.assert_allclose(load_model(tmp_path / "run").predict(TEXTS), there["this"], atol=1e-5)
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["train_config"]["strategy"] == "default"
+
+
+def test_benchmark_reports_name_the_backend() -> None:
+    from bilstm_attention.benchmark import machine_description, versions
+
+    found = versions()
+    assert found["keras_backend"] == CURRENT and found["keras"] == keras.__version__
+    assert ("jax" in found) == (CURRENT == "jax")
+    assert isinstance(machine_description()["gpu"], list)
