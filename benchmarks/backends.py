@@ -141,8 +141,8 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 def markdown_table(reports: list[dict[str, Any]]) -> str:
     """One row per backend: epoch times, batch throughput, one-review latency."""
     lines = [
-        "| backend | first epoch (s) | last epoch (s) | train reviews/s | batch inference (reviews/s) "
-        "| one review, warm (ms) | one review, cold (ms) | test accuracy | load avg (1 min) |",
+        ("| backend | first epoch (s) | last epoch (s) | train reviews/s | batch inference (reviews/s) "
+         "| one review, warm (ms) | one review, cold (ms) | test accuracy | load avg (1 min) |"),
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in reports:

@@ -14,8 +14,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-
 from backends.pipeline_check import TEXTS, train_args
+
 from bilstm_attention import backend as backend_lib
 from bilstm_attention.backend import BACKENDS, select_backend
 from bilstm_attention.cli import main
@@ -111,7 +111,7 @@ def test_fixed_shapes_pad_batches_to_a_few_lengths_without_changing_predictions(
     run = trained_here
     ids = [np.arange(1, n + 1) % 90 + 1 for n in (3, 17, 17, 25, 40)]
     monkeypatch.setattr(pipeline, "fixed_shapes", lambda: True)
-    dataset, order = pipeline.inference_dataset(ids, batch_size=2)
+    dataset, _ = pipeline.inference_dataset(ids, batch_size=2)
     shapes = [tuple(batch.shape) for batch in dataset]
     assert shapes == [(2, 24), (2, 32), (1, 40)]  # longest 17, 25 and 40 rounded up (40 is a fixed length)
     assert pipeline.fixed_length(17) == 24 and pipeline.fixed_length(3) == 16 and pipeline.fixed_length(62) == 62
