@@ -56,17 +56,29 @@ def machine_description() -> dict[str, Any]:
 
 
 def _gpu_names() -> list[str]:
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return [str(device) for device in jax.devices() if device.platform == "gpu"]
     import tensorflow as tf
 
     return [device.name for device in tf.config.list_physical_devices("GPU")]
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and the libraries that shape the results."""
+    """Versions of Python and the libraries that shape the results, and the Keras backend."""
     import importlib.metadata as metadata
 
-    found = {"python": platform.python_version(), "bilstm-attention": __version__}
-    for package in ("tensorflow", "keras", "numpy", "kiwipiepy", "konlpy"):
+    import keras
+
+    found = {"python": platform.python_version(), "bilstm-attention": __version__,
+             "keras_backend": keras.backend.backend()}
+    packages = ("tensorflow", "keras", "numpy", "kiwipiepy", "konlpy")
+    if found["keras_backend"] == "jax":
+        packages += ("jax", "jaxlib")
+    for package in packages:
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -1,7 +1,8 @@
 """The ``bilstm-attention`` command line.
 
 Each command group lives in its own module exposing ``add_parser(subparsers)``; handlers
-import TensorFlow only when they need it, so ``--help`` and ``datasets list`` start fast.
+import Keras only when they need it, so ``--help`` and ``datasets list`` start fast, and so
+that ``--backend tensorflow|jax`` (or ``KERAS_BACKEND``) can choose the Keras backend first.
 Errors this package raises for bad input print as ``error: <message>`` with exit code 2.
 """
 
@@ -13,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from bilstm_attention.backend import BACKENDS, select_backend
 from bilstm_attention.version import __version__
 
 
@@ -38,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="BiLSTM-attention sentiment classifiers for English and Korean reviews.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="Keras backend to run on (default: $KERAS_BACKEND, else Keras's own default, tensorflow); "
+        "it must come before the command: bilstm-attention --backend jax train ...",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     train_cmd.add_parser(subparsers)
     model_cmds.add_parser(subparsers)
@@ -56,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        select_backend(args.backend)  # before any command imports keras
         return int(args.func(args) or 0)
     except BilstmAttentionError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,4 +1,9 @@
-"""Seeds, thread settings and ``tf.distribute`` strategies."""
+"""Seeds, thread settings and ``tf.distribute`` strategies.
+
+``tf.distribute`` only drives TensorFlow-backend models: on the JAX backend the ``"default"``
+strategy is TensorFlow's no-op default (its scope changes nothing) and ``"mirrored"`` is an
+error.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +21,22 @@ def make_strategy(name: str, cpu_replicas: int = 2) -> tf.distribute.Strategy:
     ``"mirrored"`` replicates the model on every GPU; on a machine without one it splits
     the CPU into ``cpu_replicas`` logical devices and mirrors over them (data parallelism on
     one host; this must happen before TensorFlow has started, so call it first thing).
+
+    Raises:
+        ConfigError: an unknown ``name``; ``"mirrored"`` on a backend other than TensorFlow.
     """
     if name not in STRATEGY_CHOICES:
         raise ConfigError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGY_CHOICES)}")
     if name == "default":
         return tf.distribute.get_strategy()
+    import keras
+
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise ConfigError(
+            f"strategy 'mirrored' (tf.distribute.MirroredStrategy) needs the tensorflow backend, but Keras "
+            f"runs on {backend!r}; use --strategy default, or --backend tensorflow"
+        )
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         return tf.distribute.MirroredStrategy()
