@@ -5,8 +5,9 @@ from __future__ import annotations
 import tensorflow as tf
 
 from bilstm_attention.errors import ConfigError
+from bilstm_attention.training.config import STRATEGY_CHOICES
 
-STRATEGY_CHOICES: tuple[str, ...] = ("default", "mirrored")
+__all__ = ["STRATEGY_CHOICES", "make_strategy"]
 
 
 def make_strategy(name: str, cpu_replicas: int = 2) -> tf.distribute.Strategy:
