@@ -300,3 +300,17 @@ def test_renamed_modules_keep_their_old_import_paths() -> None:
             module = importlib.import_module(old)
         assert getattr(module, name) is getattr(importlib.import_module(new), name)
         assert any(issubclass(w.category, DeprecationWarning) and new in str(w.message) for w in caught)
+
+
+def test_readme_configuration_example_runs() -> None:
+    import re
+
+    from conftest import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "recipe_config(" in b)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    config = namespace["config"]
+    assert config.fit.epochs == 1 and config.data.limit == 2_000
+    assert config == recipe_config("nsmc", "tuned").replace(epochs=1, limit=2_000)
