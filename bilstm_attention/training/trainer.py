@@ -143,11 +143,14 @@ class EnsembleFit:
     """Stage 6's result: the NB-LR model next to the BiLSTM and what was chosen.
 
     Attributes:
+        model: the ensemble as one Keras model (:func:`~bilstm_attention.model.ensemble_classifier`:
+            the BiLSTM and the NB-LR weights, averaged); what ``model.keras`` holds.
         nblr: the fitted NB-weighted logistic regression.
         components: the averaging weight, ``C`` and each part's validation accuracy (the
             test accuracies are added by :func:`evaluate`); reported in ``metrics.json``.
     """
 
+    model: keras.Model
     nblr: NBLogisticRegression
     components: dict[str, Any]
 
@@ -241,7 +244,7 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
     fit(model, prepared, features, run, timings, resume=resume, verbose=verbose)
     ensemble = fit_ngram_part(model, prepared, features, timings) if config.ngrams.ensemble else None
     if ensemble is not None:
-        model = ensemble_classifier(model, ensemble.nblr.weights, ensemble.nblr.bias, ensemble.components["deep_weight"])
+        model = ensemble.model
     test_metrics = evaluate(model, prepared, features, ensemble, timings)
     return write_run(run, model, prepared, features, test_metrics, timings, ensemble)
 
@@ -545,8 +548,7 @@ def _restore_best(model: keras.Model, checkpoint: Path) -> None:
 def fit_ngram_part(model: keras.Model, prepared: PreparedData, features: Features, timings: Timings) -> EnsembleFit:
     """Stage 6, with ``ngrams.model == "nblr"``: fit NB-LR on the n-grams (``C`` chosen on
     validation) and the weight of the average ``w * BiLSTM + (1 - w) * NB-LR`` (lowest
-    validation log-loss). The caller wraps both in one Keras model with
-    :func:`~bilstm_attention.model.ensemble_classifier`. Records ``nblr_seconds``."""
+    validation log-loss), and both as one Keras model. Records ``nblr_seconds``."""
     config = prepared.config
     encoded = prepared.encoded
     assert features.ngrams is not None and features.train.ngrams is not None and features.validation.ngrams is not None
@@ -567,6 +569,7 @@ def fit_ngram_part(model: keras.Model, prepared: PreparedData, features: Feature
         linear_val = nblr.predict_proba(validation_features)
         labels = encoded.validation.labels
         weight, accuracy = best_mix_weight(deep_val, linear_val, labels)
+        ensemble = ensemble_classifier(model, nblr.weights, nblr.bias, weight)
     components = {
         "deep_weight": weight,
         "nblr_C": nblr.C,
@@ -576,7 +579,7 @@ def fit_ngram_part(model: keras.Model, prepared: PreparedData, features: Feature
         "ensemble_validation_accuracy": accuracy,
         "deep_weight_chosen_by": "validation log-loss",
     }
-    return EnsembleFit(nblr, components)
+    return EnsembleFit(ensemble, nblr, components)
 
 
 # --- 7. evaluate -----------------------------------------------------------------------------
