@@ -77,7 +77,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     config = recipe_config(args.dataset, args.recipe)
     overrides = {"data_dir": args.data_dir, "limit": args.limit, "epochs": args.epochs, "seed": args.seed,
                  "patience": None, "tensorboard": False, "cache_dir": args.cache_dir}
-    config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None or k == "patience"})
+    config = config.replace(**{k: v for k, v in overrides.items() if v is not None or k == "patience"})
     with tempfile.TemporaryDirectory(prefix=f"bilstm-attention-{backend}-") as scratch:
         run_dir = Path(scratch) / "run"
         started = time.perf_counter()

@@ -46,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "build_classifier": "bilstm_attention.model",
     "TrainConfig": "bilstm_attention.training",
     "train": "bilstm_attention.training",
+    "recipe_config": "bilstm_attention.recipes",
     "load_model": "bilstm_attention.inference",
     "SentimentModel": "bilstm_attention.inference",
     "load_dataset": "bilstm_attention.data",
@@ -64,6 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bilstm_attention.inference import SentimentModel, load_model
     from bilstm_attention.layers import BahdanauAttention, LuongAttention
     from bilstm_attention.model import ClassifierConfig, build_classifier
+    from bilstm_attention.recipes import recipe_config
     from bilstm_attention.tokenizers import get_tokenizer
     from bilstm_attention.training import TrainConfig, train
 

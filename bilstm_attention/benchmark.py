@@ -8,7 +8,6 @@ tokenization time and peak memory. Results go to a JSON file per recipe and a Ma
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import platform
 import shlex
@@ -155,15 +154,15 @@ def run_recipe(dataset: str, recipe: str, *, data_dir: str | None = None, path: 
 
     config = recipe_config(dataset, recipe)
     overrides: dict[str, Any] = {"data_dir": data_dir, "path": path, "limit": limit, "epochs": epochs, "seed": seed}
-    config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    config = config.replace(**{k: v for k, v in overrides.items() if v is not None})
     with tempfile.TemporaryDirectory(prefix="bilstm-attention-bench-") as scratch, PeakMemory() as memory:
         scratch_path = Path(work_dir or scratch)
-        config = dataclasses.replace(config, cache_dir=str(scratch_path / "cache"), tensorboard=False)
+        config = config.replace(cache_dir=str(scratch_path / "cache"), tensorboard=False)
         run_dir = scratch_path / f"{dataset}-{recipe}"
         result = train(config, run_dir, verbose=verbose)
         model = load_model(run_dir)
         splits = load_dataset(dataset, data_dir=data_dir, path=path, limit=limit, progress=False)
-        inference = measure_inference(model, list(splits.test.texts), batch_size=config.batch_size)
+        inference = measure_inference(model, list(splits.test.texts), batch_size=config.fit.batch_size)
 
     epoch_seconds = result.timings["epoch_seconds"]
     seconds_per_epoch = statistics.mean(epoch_seconds)
@@ -178,7 +177,7 @@ def run_recipe(dataset: str, recipe: str, *, data_dir: str | None = None, path: 
         "epoch_seconds": epoch_seconds,
         "seconds_per_epoch": seconds_per_epoch,
         "train_reviews_per_second": result.counts["train"] / seconds_per_epoch,
-        "inference_batch_size": config.batch_size,
+        "inference_batch_size": config.fit.batch_size,
         **inference,
         "peak_rss_mb": memory.peak_mb,
         "tokenize_seconds": result.timings["tokenize_seconds"],
@@ -186,10 +185,10 @@ def run_recipe(dataset: str, recipe: str, *, data_dir: str | None = None, path: 
         "timings": result.timings,
         "ensemble": result.ensemble,
         "counts": result.counts,
-        "config": config.to_dict(),
+        "config": config.to_flat_dict(),  # the flat form, as in the reports of 0.1
         "machine": machine_description(),
         "versions": versions(),
-        "seed": config.seed,
+        "seed": config.runtime.seed,
         "command": "bilstm-attention " + shlex.join(sys.argv[1:]) if sys.argv and "bilstm" in sys.argv[0] else shlex.join(sys.argv),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }

@@ -289,7 +289,11 @@ def _class_names(run: RunDirectory, info: dict[str, Any]) -> list[str]:
 
 def _check_tokenizer(run: RunDirectory, info: dict[str, Any], tokenizer: Tokenizer) -> None:
     train_config = info.get("train_config")
-    trained_with = train_config.get("tokenizer") if isinstance(train_config, dict) else None
+    trained_with = None
+    if isinstance(train_config, dict):
+        # nested since 0.2 (train_config.text.tokenizer), flat in runs of 0.1
+        text = train_config.get("text")
+        trained_with = text.get("tokenizer") if isinstance(text, dict) else train_config.get("tokenizer")
     if trained_with is not None and trained_with != tokenizer.name:
         raise ModelLoadError(
             f"{run.tokenizer_json.name} describes the {tokenizer.name!r} tokenizer but the run was trained "

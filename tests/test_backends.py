@@ -149,7 +149,7 @@ def test_pipeline_on_the_other_backend_and_runs_load_on_either(reviews: Path, tr
     np.testing.assert_allclose(there["other"], load_model(here).predict(TEXTS), atol=1e-5)
     np.testing.assert_allclose(load_model(tmp_path / "run").predict(TEXTS), there["this"], atol=1e-5)
     info = json.loads((tmp_path / "run" / "run.json").read_text())
-    assert info["train_config"]["strategy"] == "default"
+    assert info["train_config"]["runtime"]["strategy"] == "default"
 
 
 def test_benchmark_reports_name_the_backend() -> None:

@@ -84,8 +84,8 @@ def test_korean_tuned_recipe_smoke(dataset: str, path: str | None, shared_datase
 
 def test_recipes_are_complete_training_configurations() -> None:
     seed = recipe_config("nsmc", "seed")
-    assert seed.tokenizer == "okt" and seed.max_length == 30 and seed.min_count == 3
+    assert seed.text.tokenizer == "okt" and seed.text.max_length == 30 and seed.text.min_count == 3
     assert seed.classifier.lstm_units == [64, 64] and seed.classifier.attention == "bahdanau"
-    assert recipe_config("shopping", "seed").dataset == "naver_shopping"  # aliases resolve
+    assert recipe_config("shopping", "seed").data.dataset == "naver_shopping"  # aliases resolve
     with pytest.raises(ConfigError, match="unknown recipe 'fast'"):
         recipe_config("imdb", "fast")

@@ -304,7 +304,7 @@ MANIFEST_MESSAGE = "run.json is not the file training wrote"
         (lambda d: d["features"].update(deep_vocab_size=5), "its embedding reads \\d+ token ids, the run's vocabulary 5 ", False),
         (lambda d: d["features"].update(deep_vocab_size=10_000), "reads 10000 token ids but vocabulary.json holds", True),
         (lambda d: d["features"].update(truncation="middle"), "truncation must be one of", True),
-        (lambda d: d["train_config"].update(tokenizer="kiwi"), "describes the 'whitespace' tokenizer but the run was trained with 'kiwi'", True),
+        (lambda d: d["train_config"]["text"].update(tokenizer="kiwi"), "describes the 'whitespace' tokenizer but the run was trained with 'kiwi'", True),
     ],
 )
 def test_run_json_that_disagrees_with_the_other_files_is_refused(runs, tmp_path: Path, capsys, edit, message, before_model) -> None:

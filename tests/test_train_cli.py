@@ -278,7 +278,7 @@ def test_mirrored_strategy_trains_on_two_logical_cpus(reviews_csv: Path, tmp_pat
     output, _ = process.communicate(timeout=600)
     assert process.returncode == 0, output
     assert "test accuracy" in output
-    assert json.loads((run / "run.json").read_text())["train_config"]["strategy"] == "mirrored"
+    assert json.loads((run / "run.json").read_text())["train_config"]["runtime"]["strategy"] == "mirrored"
 
 
 def test_wide_and_deep_run_trains_saves_and_explains(reviews_csv: Path, tmp_path: Path, capsys) -> None:

@@ -16,7 +16,7 @@ pytest.importorskip("tensorflow")
 
 import keras  # noqa: E402
 
-from bilstm_attention.embeddings import Word2VecConfig, pretrain_embeddings  # noqa: E402
+from bilstm_attention.word2vec import Word2VecConfig, pretrain_embeddings  # noqa: E402
 from bilstm_attention.errors import ConfigError  # noqa: E402
 from bilstm_attention.model import (  # noqa: E402
     ClassifierConfig,
@@ -141,7 +141,7 @@ def test_pretrained_rows_replace_the_initial_ones_deterministically() -> None:
 def test_pretraining_is_the_same_in_another_process() -> None:
     script = (
         "import numpy as np, zlib\n"
-        "from bilstm_attention.embeddings import Word2VecConfig, pretrain_embeddings\n"
+        "from bilstm_attention.word2vec import Word2VecConfig, pretrain_embeddings\n"
         "ids=[np.array([2,3,4,5,2,3])]*50\n"
         "m,_=pretrain_embeddings(ids, np.zeros((6,4),'float32'), Word2VecConfig(epochs=2, min_count=1), seed=1, progress=False)\n"
         "print(zlib.crc32(m.tobytes()))\n"
@@ -239,11 +239,11 @@ def test_ensemble_needs_a_two_class_model() -> None:
 )
 def test_train_config_checks_the_tuned_options(values, message) -> None:
     with pytest.raises(ConfigError, match=message):
-        TrainConfig(dataset="imdb", **values)
+        TrainConfig.from_dict({"dataset": "imdb", **values})
 
 
 def test_config_round_trips_word2vec_settings() -> None:
-    config = TrainConfig(dataset="imdb", ngram_order=3, ngram_model="nblr", word2vec={"epochs": 2})
+    config = TrainConfig.from_dict({"dataset": "imdb", "ngram_order": 3, "ngram_model": "nblr", "word2vec": {"epochs": 2}})
     again = TrainConfig.from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config and again.word2vec == Word2VecConfig(epochs=2)
 
@@ -253,8 +253,8 @@ def test_tuned_recipe_uses_word2vec_and_nblr() -> None:
 
     for dataset in ("imdb", "nsmc", "steam", "naver_shopping"):
         config = recipe_config(dataset, "tuned")
-        assert config.ngram_model == "nblr" and config.ngram_order == 3 and config.word2vec is not None
-        assert config.classifier.lstm_units == [64] and config.bucketing and not config.pad_to_max_length
+        assert config.ngrams.model == "nblr" and config.ngrams.order == 3 and config.word2vec is not None
+        assert config.classifier.lstm_units == [64] and config.fit.bucketing and not config.fit.pad_to_max_length
 
 
 def test_nblr_ensemble_run_end_to_end(tmp_path: Path, capsys) -> None:

@@ -1,186 +1,299 @@
-"""``bilstm-attention train``: train a classifier on a registry dataset or your own file."""
+"""``bilstm-attention train``: train a classifier on a registry dataset or your own file.
+
+The configuration flags are generated from the fields of
+:class:`~bilstm_attention.training.TrainConfig`'s groups (their ``metadata``: help text,
+flat name, choices, parser; see :mod:`bilstm_attention.training.config`), of
+:class:`~bilstm_attention.word2vec.Word2VecConfig` (``--word2vec-<field>``) and of
+:class:`~bilstm_attention.model.ClassifierConfig` (help from its docstring). A new field
+therefore gets its flag, its recipes.yaml key and its place in ``run.json`` by itself.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
+import re
 import time
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bilstm_attention.errors import ConfigError
+from bilstm_attention.model.config import QUERY_CHOICES, ClassifierConfig
+from bilstm_attention.recipes import DEFAULT_RECIPE, RECIPES
+from bilstm_attention.training.config import (
+    GROUPS,
+    LANGUAGE_CHOICES,
+    TrainConfig,
+    flat_defaults,
+    flat_name,
+    float_list,
+    int_list,
+    json_object,
+    parse_label_map,
+)
+from bilstm_attention.word2vec import Word2VecConfig
 
-#: CLI flag -> (field of ClassifierConfig, parser of the value)
-_CLASSIFIER_FLAGS: dict[str, Any] = {
-    "attention": str,
-    "attention_units": int,
-    "attention_dropout": float,
-    "query": str,
-    "embedding_dim": int,
-    "embedding_dropout": float,
-    "lstm_dropout": float,
-    "dense_dropout": float,
-    "learning_rate": float,
-    "ngram_dropout": float,
+#: Compatibility names of the value parsers (they moved to bilstm_attention.training.config).
+label_map = parse_label_map
+
+#: ClassifierConfig fields the trainer fills in from the data (no flag).
+CLASSIFIER_FILLED_IN: tuple[str, ...] = ("vocab_size", "num_classes", "max_length", "ngram_vocab_size")
+
+#: Choices of ClassifierConfig fields (the attention syntax is checked by the config itself).
+_CLASSIFIER_CHOICES: dict[str, tuple[str, ...]] = {"query": QUERY_CHOICES}
+
+_GROUP_TITLES: dict[str, str] = {
+    "data": "data",
+    "text": "text (tokenization and review length)",
+    "ngrams": "n-grams (a bag-of-n-grams part next to the BiLSTM)",
+    "fit": "fit",
+    "runtime": "runtime",
 }
 
 
-def int_list(value: str) -> list[int]:
-    """Parse ``"64,64"`` into ``[64, 64]`` (``""`` gives ``[]``)."""
-    try:
-        return [int(part) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 64,64, got {value!r}") from None
+def _for_argparse(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Wrap a value parser so that its message reaches the user (argparse hides a ValueError's)."""
+
+    def parse_argument(value: str) -> Any:
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse_argument.__name__ = getattr(parse, "__name__", "value")
+    return parse_argument
 
 
-def label_map(value: str) -> dict[str, int]:
-    """Parse ``"pos=1,neg=0"`` (:func:`bilstm_attention.data.parse_label_map`) or a JSON
-    object into a label map."""
-    from bilstm_attention.data import parse_label_map
-
-    value = value.strip()
-    try:
-        if value.startswith("{"):
-            return {str(key).strip(): int(label) for key, label in json.loads(value).items()}
-        return parse_label_map(value)
-    except (ValueError, TypeError, AttributeError, ConfigError) as exc:
-        detail = f": {exc}" if isinstance(exc, ConfigError) else ""
-        raise argparse.ArgumentTypeError(
-            f"expected a label map such as 'pos=1,neg=0' or '{{\"pos\": 1}}', got {value!r}{detail}"
-        ) from None
+def _unwrap_optional(annotation: Any) -> Any:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
+        return args[0]
+    return annotation
 
 
-def add_data_arguments(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    """``--dataset/--file`` and their companions (shared by train, evaluate, benchmark)."""
-    source = parser.add_argument_group("data")
-    source.add_argument("--dataset", help="registry dataset name (see `bilstm-attention datasets list`)")
-    source.add_argument("--data-dir", help="directory with the upstream files (else $BILSTM_ATTENTION_DATA, the cache, a download)")
-    source.add_argument("--path", help="explicit file in the dataset's upstream format (e.g. a partial copy)")
-    source.add_argument("--file", help="your own CSV/TSV file instead of a registry dataset")
-    source.add_argument("--text-column", help="text column of --file")
-    source.add_argument("--label-column", help="label column of --file")
-    source.add_argument("--label-map", type=label_map, help="raw label -> class id for --file, e.g. 'pos=1,neg=0'")
-    source.add_argument("--language", choices=("en", "ko"), help="language of --file (picks its default tokenizer; "
-                        "default: detected from its text when --tokenizer is not given either)")
-    source.add_argument("--encoding", help="text encoding of --file (default utf-8; e.g. cp949)")
-    source.add_argument("--sep", help="separator of --file: one character, or 'tab' (default: from the extension, "
-                        ".csv comma, .tsv/.txt tab)")
-    source.add_argument("--limit", type=int, help="use a small deterministic subset of N training reviews")
+def _parser_for(annotation: Any) -> Callable[[str], Any] | None:
+    """The command-line parser of a field type (``None`` for a switch, ``bool``)."""
+    annotation = _unwrap_optional(annotation)
+    if annotation is bool:
+        return None
+    if annotation in (int, float, str):
+        return annotation
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is list and args == (int,):
+        return _for_argparse(int_list)
+    if origin is list and args == (float,):
+        return _for_argparse(float_list)
+    if origin is dict:
+        return _for_argparse(json_object)
+    raise TypeError(f"no command-line parser for fields of type {annotation!r}")  # a new field type: add one
+
+
+def docstring_help(cls: type) -> dict[str, str]:
+    """The ``Attributes:`` section of a dataclass's docstring, as field name -> one-line text."""
+    helps: dict[str, str] = {}
+    section = (cls.__doc__ or "").split("Attributes:", 1)
+    if len(section) < 2:
+        return helps
+    current = None
+    for line in section[1].splitlines():
+        match = re.match(r"^\s{8}(\w+): (.*)$", line)
+        if match:
+            current = match.group(1)
+            helps[current] = match.group(2).strip()
+        elif current and line.startswith(" " * 12) and line.strip():
+            helps[current] += " " + line.strip()
+        elif line.strip() and not line.startswith(" " * 8):
+            break
+    return {name: text.replace("``", "").replace("%", "%%") for name, text in helps.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Flag:
+    """One generated command-line flag.
+
+    Attributes:
+        dest: the ``argparse`` destination (the flat name; ``word2vec_<field>`` for word2vec,
+            the field name for the classifier).
+        section: ``data``/``text``/``ngrams``/``fit``/``runtime``, ``word2vec`` or ``classifier``.
+        field: the dataclass field it sets.
+    """
+
+    dest: str
+    section: str
+    field: str
+
+    @property
+    def option(self) -> str:
+        """The flag as typed, e.g. ``--ngram-order``."""
+        return "--" + self.dest.replace("_", "-")
+
+
+def _add_flag(group: argparse._ArgumentGroup, flag: Flag, annotation: Any, *, help_text: str, default: Any,
+              parse: Callable[[str], Any] | None = None, choices: tuple[str, ...] | None = None,
+              metavar: str | None = None) -> None:
+    kwargs: dict[str, Any] = {"dest": flag.dest, "default": default, "help": help_text or None}
+    parser = _for_argparse(parse) if parse is not None else _parser_for(annotation)
+    if parser is None:
+        kwargs["action"] = argparse.BooleanOptionalAction
+    else:
+        kwargs["type"] = parser
+        if choices:
+            kwargs["choices"] = choices
+        if metavar:
+            kwargs["metavar"] = metavar
+    group.add_argument(flag.option, **kwargs)
+
+
+def add_group_flags(parser: argparse.ArgumentParser, section: str, *, default: Any = argparse.SUPPRESS,
+                    only_shared: bool = False, title: str | None = None) -> list[Flag]:
+    """Add a flag for every field of the TrainConfig group ``section`` (from its metadata)."""
+    cls = GROUPS[section]
+    hints = typing.get_type_hints(cls)
+    group = parser.add_argument_group(title or _GROUP_TITLES[section])
+    flags = []
+    for item in dataclasses.fields(cls):  # type: ignore[arg-type]
+        meta = item.metadata
+        if only_shared and not meta.get("shared"):
+            continue
+        flag = Flag(flat_name(item), section, item.name)
+        _add_flag(group, flag, hints[item.name], help_text=meta.get("help", ""), default=default,
+                  parse=meta.get("parse"), choices=meta.get("choices"), metavar=meta.get("metavar"))
+        flags.append(flag)
+    return flags
+
+
+def _add_word2vec_flags(parser: argparse.ArgumentParser) -> list[Flag]:
+    group = parser.add_argument_group("word2vec (pretraining of the embedding)")
+    group.add_argument(
+        "--word2vec", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+        help="start the embedding from word2vec vectors learned on the training (and unlabeled) reviews "
+        "(any --word2vec-* flag implies it)",
+    )
+    hints = typing.get_type_hints(Word2VecConfig)
+    helps = docstring_help(Word2VecConfig)
+    flags = []
+    for item in dataclasses.fields(Word2VecConfig):
+        flag = Flag(f"word2vec_{item.name}", "word2vec", item.name)
+        _add_flag(group, flag, hints[item.name], help_text=helps.get(item.name, ""), default=argparse.SUPPRESS)
+        flags.append(flag)
+    return flags
+
+
+def _add_classifier_flags(parser: argparse.ArgumentParser) -> list[Flag]:
+    group = parser.add_argument_group("model (ClassifierConfig)")
+    hints = typing.get_type_hints(ClassifierConfig)
+    helps = docstring_help(ClassifierConfig)
+    flags = []
+    for item in dataclasses.fields(ClassifierConfig):
+        if item.name in CLASSIFIER_FILLED_IN:
+            continue
+        flag = Flag(item.name, "classifier", item.name)
+        _add_flag(group, flag, hints[item.name], help_text=helps.get(item.name, ""), default=argparse.SUPPRESS,
+                  choices=_CLASSIFIER_CHOICES.get(item.name))
+        flags.append(flag)
+    return flags
+
+
+def add_data_arguments(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    """``--dataset/--file`` and their companions (shared by ``train`` and ``evaluate``):
+    the :class:`~bilstm_attention.training.DataConfig` fields marked ``shared``. Unset flags are ``None``."""
+    add_group_flags(parser, "data", default=None, only_shared=True)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train a classifier and write a run directory",
-        description="Train a BiLSTM-attention classifier. Options left out take the dataset's "
-        "defaults from datasets.yaml (or the --recipe's).",
+        description=f"Train a BiLSTM-attention classifier. On a registry dataset, the options left out "
+        f"come from the --recipe (default: {DEFAULT_RECIPE}, this package's best configuration on "
+        "validation data; seed: the tutorials'), which layers over the dataset's settings in "
+        "datasets.yaml. On your own --file, from the configuration's defaults.",
     )
-    add_data_arguments(parser, required=True)
-    parser.add_argument("--recipe", help="start from a named recipe of the dataset (seed or tuned); flags override it")
+    parser.add_argument(
+        "--recipe", choices=RECIPES,
+        help=f"start from a named recipe of the dataset (default: {DEFAULT_RECIPE}; seed: the tutorials'; "
+        "none: no recipe, the configuration's defaults); flags override it",
+    )
     parser.add_argument("--output", "-o", help="run directory to create (default: runs/<dataset>-<time>)")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --output")
-    text = parser.add_argument_group("text")
-    text.add_argument("--tokenizer", help="english, whitespace, kiwi, okt or mecab")
-    text.add_argument("--vocab-size", type=int)
-    text.add_argument("--min-count", type=int, help="tokens seen fewer times in train are out of vocabulary")
-    text.add_argument("--max-length", type=int, help="cut reviews to this many tokens")
-    text.add_argument("--truncation", choices=("head", "tail", "head_tail"))
-    text.add_argument("--pad-to-max-length", action="store_true", default=None, help="pad every batch to --max-length (the seed tutorial's way)")
-    text.add_argument("--no-bucketing", dest="bucketing", action="store_false", default=None, help="do not group reviews of similar length")
-    text.add_argument("--ngram-order", type=int, help="add a linear bag-of-n-grams branch with n-grams up to this length (0: off)")
-    text.add_argument("--ngram-vocab-size", type=int, help="the most n-grams that branch keeps")
-    text.add_argument("--ngram-min-count", type=int, help="n-grams in fewer training reviews are dropped")
-    text.add_argument(
-        "--ngram-model", choices=("joint", "nblr"),
-        help="joint: n-gram weights trained with the BiLSTM; nblr: an NB-weighted logistic regression "
-        "averaged with it (two classes)",
-    )
-    text.add_argument(
-        "--word2vec", action=argparse.BooleanOptionalAction, default=None,
-        help="start the embedding from word2vec vectors learned on the training (and unlabeled) reviews",
-    )
-    text.add_argument("--word2vec-epochs", type=int, help="word2vec passes over the text (implies --word2vec)")
-    model = parser.add_argument_group("model")
-    model.add_argument("--attention", help="bahdanau, bahdanau:normalized, luong:dot|scaled_dot|general|concat|location")
-    model.add_argument("--attention-units", type=int)
-    model.add_argument("--attention-dropout", type=float)
-    model.add_argument("--query", choices=("final_state", "learned"))
-    model.add_argument("--embedding-dim", type=int)
-    model.add_argument("--embedding-dropout", type=float)
-    model.add_argument("--lstm-units", type=int_list, help="units per BiLSTM layer, e.g. 64,64")
-    model.add_argument("--lstm-dropout", type=float)
-    model.add_argument("--dense-units", type=int_list, help="hidden dense sizes of the head, e.g. 20")
-    model.add_argument("--dense-dropout", type=float)
-    model.add_argument("--ngram-dropout", type=float, help="dropout on the n-gram weights")
-    model.add_argument("--learning-rate", type=float)
-    fit = parser.add_argument_group("fit")
-    fit.add_argument("--epochs", type=int)
-    fit.add_argument("--batch-size", type=int)
-    fit.add_argument("--patience", type=int, help="early-stopping patience in epochs (0: off)")
-    fit.add_argument("--validation-fraction", type=float)
-    fit.add_argument("--seed", type=int)
-    fit.add_argument("--strategy", choices=("default", "mirrored"))
-    fit.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=None, help="write TensorBoard logs (default: on)")
-    parser.set_defaults(func=run)
+    flags = [flag for section in GROUPS for flag in add_group_flags(parser, section)]
+    flags += _add_word2vec_flags(parser)
+    flags += _add_classifier_flags(parser)
+    parser.set_defaults(func=run, config_flags=flags)
 
 
-def train_config_from_args(args: argparse.Namespace) -> Any:
-    """A :class:`TrainConfig` from the recipe (if any) overridden by the flags given."""
+def generated_flags() -> list[Flag]:
+    """Every configuration flag of ``train`` (for documentation and tests)."""
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    subparser = parser._subparsers._group_actions[0].choices["train"]  # type: ignore[union-attr]
+    return list(subparser.get_default("config_flags"))
+
+
+def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """A :class:`TrainConfig` from the recipe overridden by the flags given.
+
+    On a registry dataset the recipe is ``--recipe`` or :data:`~bilstm_attention.recipes.DEFAULT_RECIPE`;
+    on a user's file there is none.
+
+    Raises:
+        ConfigError: ``--recipe`` without ``--dataset``, or a bad setting (named).
+    """
     from bilstm_attention.recipes import recipe_config
-    from bilstm_attention.training import TrainConfig
 
-    if args.recipe and not args.dataset:
+    given = vars(args)
+    dataset = given.get("dataset")
+    recipe = given.get("recipe")
+    if recipe and not dataset:
         raise ConfigError("--recipe needs --dataset (recipes belong to registry datasets)")
-    values: dict[str, Any] = recipe_config(args.dataset, args.recipe).to_dict() if args.recipe else {}
-    classifier: dict[str, Any] = dict(values.pop("classifier", {}))
-    for flag in ("dataset", "data_dir", "path", "file", "text_column", "label_column", "label_map", "language",
-                 "encoding", "sep",
-                 "limit", "tokenizer", "vocab_size", "min_count", "max_length", "ngram_order", "ngram_vocab_size", "ngram_min_count", "truncation", "pad_to_max_length",
-                 "bucketing", "epochs", "batch_size", "validation_fraction", "seed", "strategy", "tensorboard"):
-        value = getattr(args, flag, None)
-        if value is not None:
-            values[flag] = value
-    if getattr(args, "ngram_model", None) is not None:
-        values["ngram_model"] = args.ngram_model
-    word2vec = getattr(args, "word2vec", None)
-    epochs = getattr(args, "word2vec_epochs", None)
-    if word2vec is False:
+    if dataset:
+        values = recipe_config(dataset, recipe or DEFAULT_RECIPE).to_flat_dict()
+    else:
+        values = flat_defaults()
+    flags: list[Flag] = given.get("config_flags", [])
+    classifier = dict(values.pop("classifier"))
+    word2vec_settings: dict[str, Any] = {}
+    for flag in flags:
+        if flag.dest not in given:
+            continue
+        value = given[flag.dest]
+        if flag.section == "classifier":
+            classifier[flag.field] = value
+        elif flag.section == "word2vec":
+            word2vec_settings[flag.field] = value
+        else:
+            values[flag.dest] = value
+    if given.get("word2vec") is False:
+        if word2vec_settings:
+            raise ConfigError("--no-word2vec cannot be combined with --word2vec-* settings")
         values["word2vec"] = None
-    elif word2vec or epochs is not None:
-        settings = dict(values.get("word2vec") or {})
-        if epochs is not None:
-            settings["epochs"] = epochs
-        values["word2vec"] = settings
-    if getattr(args, "patience", None) is not None:
-        values["patience"] = args.patience or None
-    for flag in (*_CLASSIFIER_FLAGS, "lstm_units", "dense_units"):
-        value = getattr(args, flag, None)
-        if value is not None:
-            classifier[flag] = value
+    elif given.get("word2vec") or word2vec_settings:
+        values["word2vec"] = {**(values.get("word2vec") or {}), **word2vec_settings}
     values["classifier"] = classifier
     return TrainConfig.from_dict(values)
-
-
-def detect_file_language(config: Any) -> Any:
-    """``config`` with the language of its ``file`` detected from the text (printed), for a
-    user who gave neither ``--language`` nor ``--tokenizer``."""
-    import dataclasses
-
-    from bilstm_attention import data
-
-    splits = data.load_file(config.file, config.text_column, config.label_column, label_map=config.label_map,
-                            encoding=config.encoding, sep=config.sep, split="all", language="auto")
-    if splits.spec.language not in ("en", "ko"):
-        raise ConfigError(f"cannot tell the language of {config.file} (its reviews contain no letters): "
-                          "pass --tokenizer (english, kiwi, okt, mecab, whitespace) or --language en|ko")
-    print(f"{config.file}: {splits.report.checks[0]}; tokenizer {splits.spec.tokenizer} "
-          "(pass --language or --tokenizer to choose)")
-    return dataclasses.replace(config, language=splits.spec.language)
 
 
 def default_run_dir(name: str) -> Path:
     """``runs/<name>-<YYYYmmdd-HHMMSS>`` under the current directory."""
     return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def detect_file_language(config: TrainConfig) -> TrainConfig:
+    """``config`` with the language of its ``file`` detected from the text (printed), for a
+    user who gave neither ``--language`` nor ``--tokenizer``."""
+    from bilstm_attention import data
+
+    source = config.data
+    splits = data.load_file(source.file, source.text_column, source.label_column, label_map=source.label_map,
+                            encoding=source.encoding, sep=source.sep, split="all", language="auto")
+    if splits.spec.language not in LANGUAGE_CHOICES:
+        raise ConfigError(f"cannot tell the language of {source.file} (its reviews contain no letters): "
+                          "pass --tokenizer (english, kiwi, okt, mecab, whitespace) or --language en|ko")
+    print(f"{source.file}: {splits.report.checks[0]}; tokenizer {splits.spec.tokenizer} "
+          "(pass --language or --tokenizer to choose)")
+    return config.replace(language=splits.spec.language)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -192,9 +305,9 @@ def run(args: argparse.Namespace) -> int:
         result = training.resume(args.output)
     else:
         config = train_config_from_args(args)
-        if config.file is not None and config.language is None and config.tokenizer is None:
+        if config.data.file is not None and config.data.language is None and config.text.tokenizer is None:
             config = detect_file_language(config)
-        name = config.dataset or Path(config.file).stem
+        name = config.data.dataset or Path(str(config.data.file)).stem
         result = training.train(config, args.output or default_run_dir(name))
     metrics = result.test_metrics
     print(

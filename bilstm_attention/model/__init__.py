@@ -1,34 +1,48 @@
-"""The BiLSTM-attention classifier and its configuration."""
+"""The BiLSTM-attention classifier and its configuration.
 
-from bilstm_attention.model.classifier import (
-    ATTENTION_LAYER_NAME,
-    NGRAM_INPUT_NAME,
-    OUTPUT_LAYER_NAME,
-    TOKEN_INPUT_NAME,
-    attention_model,
-    build_classifier,
-    compile_classifier,
-)
+:class:`ClassifierConfig` imports without Keras; the builders are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from bilstm_attention.model.config import (
     ATTENTION_CHOICES,
     QUERY_CHOICES,
     ClassifierConfig,
     parse_attention,
 )
-from bilstm_attention.model.ensemble import ENSEMBLE_LAYER_NAME, ensemble_classifier, ensemble_parts
-from bilstm_attention.model.layers import LearnedQuery, MaskedSum, WeightedAverage
+
+# public name -> module that defines it (imported on first use: they need Keras)
+_LAZY: dict[str, str] = {
+    "ATTENTION_LAYER_NAME": "bilstm_attention.model.classifier",
+    "NGRAM_INPUT_NAME": "bilstm_attention.model.classifier",
+    "OUTPUT_LAYER_NAME": "bilstm_attention.model.classifier",
+    "TOKEN_INPUT_NAME": "bilstm_attention.model.classifier",
+    "attention_model": "bilstm_attention.model.classifier",
+    "build_classifier": "bilstm_attention.model.classifier",
+    "compile_classifier": "bilstm_attention.model.classifier",
+    "ENSEMBLE_LAYER_NAME": "bilstm_attention.model.ensemble",
+    "ensemble_classifier": "bilstm_attention.model.ensemble",
+    "ensemble_parts": "bilstm_attention.model.ensemble",
+    "LearnedQuery": "bilstm_attention.model.blocks",
+    "MaskedSum": "bilstm_attention.model.blocks",
+    "WeightedAverage": "bilstm_attention.model.blocks",
+}
 
 __all__ = [
     "ATTENTION_CHOICES",
     "ATTENTION_LAYER_NAME",
     "ENSEMBLE_LAYER_NAME",
-    "OUTPUT_LAYER_NAME",
-    "MaskedSum",
     "NGRAM_INPUT_NAME",
-    "TOKEN_INPUT_NAME",
+    "OUTPUT_LAYER_NAME",
     "QUERY_CHOICES",
+    "TOKEN_INPUT_NAME",
     "ClassifierConfig",
     "LearnedQuery",
+    "MaskedSum",
     "WeightedAverage",
     "attention_model",
     "build_classifier",
@@ -37,3 +51,33 @@ __all__ = [
     "ensemble_parts",
     "parse_attention",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bilstm_attention.model.blocks import LearnedQuery, MaskedSum, WeightedAverage
+    from bilstm_attention.model.classifier import (
+        ATTENTION_LAYER_NAME,
+        NGRAM_INPUT_NAME,
+        OUTPUT_LAYER_NAME,
+        TOKEN_INPUT_NAME,
+        attention_model,
+        build_classifier,
+        compile_classifier,
+    )
+    from bilstm_attention.model.ensemble import (
+        ENSEMBLE_LAYER_NAME,
+        ensemble_classifier,
+        ensemble_parts,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'bilstm_attention.model' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -8,7 +8,7 @@ import keras
 
 from bilstm_attention.layers import BahdanauAttention, LuongAttention
 from bilstm_attention.model.config import ClassifierConfig, parse_attention
-from bilstm_attention.model.layers import LearnedQuery, MaskedSum
+from bilstm_attention.model.blocks import LearnedQuery, MaskedSum
 
 ATTENTION_LAYER_NAME = "attention"
 TOKEN_INPUT_NAME = "token_ids"

@@ -1,14 +1,45 @@
-"""The training loop, its configuration and input pipeline."""
+"""The training loop, its configuration and input pipeline.
 
-from bilstm_attention.training.config import TrainConfig
-from bilstm_attention.training.devices import STRATEGY_CHOICES, make_strategy
-from bilstm_attention.pipeline import bucket_boundaries, inference_dataset, training_dataset
-from bilstm_attention.training.trainer import EpochTimer, RunResult, resume, train
+The configuration classes import without TensorFlow (the command line builds its flags from
+them); the loop itself is imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from bilstm_attention.training.config import (
+    STRATEGY_CHOICES,
+    DataConfig,
+    FitConfig,
+    NgramConfig,
+    RuntimeConfig,
+    TextConfig,
+    TrainConfig,
+)
+
+# public name -> module that defines it (imported on first use: they need TensorFlow)
+_LAZY: dict[str, str] = {
+    "EpochTimer": "bilstm_attention.training.trainer",
+    "RunResult": "bilstm_attention.training.trainer",
+    "resume": "bilstm_attention.training.trainer",
+    "train": "bilstm_attention.training.trainer",
+    "make_strategy": "bilstm_attention.training.devices",
+    "bucket_boundaries": "bilstm_attention.pipeline",
+    "inference_dataset": "bilstm_attention.pipeline",
+    "training_dataset": "bilstm_attention.pipeline",
+}
 
 __all__ = [
     "STRATEGY_CHOICES",
+    "DataConfig",
     "EpochTimer",
+    "FitConfig",
+    "NgramConfig",
     "RunResult",
+    "RuntimeConfig",
+    "TextConfig",
     "TrainConfig",
     "bucket_boundaries",
     "inference_dataset",
@@ -17,3 +48,25 @@ __all__ = [
     "train",
     "training_dataset",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bilstm_attention.pipeline import (
+        bucket_boundaries,
+        inference_dataset,
+        training_dataset,
+    )
+    from bilstm_attention.training.devices import make_strategy
+    from bilstm_attention.training.trainer import EpochTimer, RunResult, resume, train
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'bilstm_attention.training' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

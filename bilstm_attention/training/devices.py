@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from bilstm_attention._optional import require
 from bilstm_attention.errors import ConfigError
+from bilstm_attention.training.config import STRATEGY_CHOICES
 
 tf = require("tensorflow", "train")
 
-STRATEGY_CHOICES: tuple[str, ...] = ("default", "mirrored")
+__all__ = ["STRATEGY_CHOICES", "make_strategy"]
 
 
 def make_strategy(name: str, cpu_replicas: int = 2) -> tf.distribute.Strategy:

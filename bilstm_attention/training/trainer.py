@@ -1,4 +1,20 @@
-"""One training loop for every dataset: data -> tokens -> tf.data -> fit -> run directory."""
+"""One training loop for every dataset, in named stages.
+
+:func:`train` (and :func:`resume`) run these stages in order; each is a function of this
+module taking and returning typed values, so a notebook or a test can run them one by one:
+
+1. :func:`prepare_data`     load the splits, fill the dataset's defaults, tokenize (cached)
+2. :func:`build_features`   n-gram vocabulary, truncation, model inputs of every split
+3. :func:`start_run`        write what the run needs to be loaded and resumed (``run.json``,
+                            tokenizer, vocabulary, n-grams)
+4. :func:`build_model`      build the classifier; word2vec pretraining of its embedding
+5. :func:`fit`              Keras ``fit`` with checkpoints, resume state, early stopping
+6. :func:`fit_ngram_part`   the ensemble stage: NB-LR on the n-grams, averaged with the BiLSTM
+                            (only with ``ngrams.model == "nblr"``)
+7. :func:`evaluate`         test metrics (and each ensemble part's on its own)
+8. :func:`write_run`        the model and the reports: ``model.keras``, ``history.json``,
+                            ``metrics.json``
+"""
 
 from __future__ import annotations
 
@@ -12,23 +28,38 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import tensorflow as tf
 
 from bilstm_attention import data as data_lib
+from bilstm_attention.data import DatasetSpec, DatasetSplits, EncodedSplits
 from bilstm_attention.errors import ConfigError
-from bilstm_attention.features import FeatureSpec
+from bilstm_attention.features import FeatureSpec, ModelInputs
 from bilstm_attention.fileio import save_keras_model, write_json
 from bilstm_attention.metrics import classification_report
-from bilstm_attention.embeddings import pretrain_embeddings
-from bilstm_attention.model import build_classifier, ensemble_classifier, ensemble_parts
-from bilstm_attention.nblr import NBLogisticRegression, best_mix_weight, fit_nblr, ngram_matrix
+from bilstm_attention.model import (
+    ClassifierConfig,
+    build_classifier,
+    ensemble_classifier,
+    ensemble_parts,
+)
+from bilstm_attention.nblr import (
+    NBLogisticRegression,
+    best_mix_weight,
+    fit_nblr,
+    ngram_matrix,
+)
 from bilstm_attention.ngrams import NgramVocabulary
+from bilstm_attention.pipeline import training_dataset
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RUN_FORMAT_VERSION, RunDirectory
-from bilstm_attention.tokenizers import get_tokenizer
+from bilstm_attention.tokenizers import Tokenizer, Vocabulary, get_tokenizer
 from bilstm_attention.training.config import DEFAULT_VOCAB_SIZE, TrainConfig
 from bilstm_attention.training.devices import make_strategy
-from bilstm_attention.pipeline import training_dataset
 from bilstm_attention.version import __version__
+from bilstm_attention.word2vec import pretrain_embeddings
+
+#: What a stage records in :attr:`RunResult.timings`: seconds, counts and flags.
+Timings = dict[str, Any]
 
 
 @dataclass
@@ -41,16 +72,87 @@ class RunResult:
         history: per-epoch metrics (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ...).
         timings: seconds spent loading, tokenizing, per epoch and on test prediction.
         counts: examples per split.
-        ensemble: with ``ngram_model="nblr"``: the averaging weight, the NB-LR ``C`` and the
+        ensemble: with ``ngrams.model="nblr"``: the averaging weight, the NB-LR ``C`` and the
             validation/test accuracy of each part on its own.
     """
 
     run_dir: Path
     test_metrics: dict[str, Any]
     history: dict[str, list[float]]
-    timings: dict[str, Any] = field(default_factory=dict)
+    timings: Timings = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     ensemble: dict[str, Any] | None = None
+
+
+@dataclass
+class PreparedData:
+    """Stage 1's result: the data as token ids.
+
+    Attributes:
+        config: the configuration with the dataset's defaults filled in (what ``run.json`` holds).
+        splits: the raw texts and labels of train / validation / test.
+        tokenizer: the tokenizer the ids come from (saved with the run).
+        encoded: the token ids of every split (full length, before truncation).
+    """
+
+    config: TrainConfig
+    splits: DatasetSplits
+    tokenizer: Tokenizer
+    encoded: EncodedSplits
+
+    @property
+    def spec(self) -> DatasetSpec:
+        """The dataset's registry entry (or the one made for a user's file)."""
+        return self.splits.spec
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The token vocabulary (with n-grams: the larger one the n-grams are built from)."""
+        return self.encoded.vocabulary
+
+    @property
+    def num_classes(self) -> int:
+        """How many classes the labels have."""
+        return len(self.spec.class_names)
+
+
+@dataclass
+class Features:
+    """Stage 2's result: what the model is fed.
+
+    Attributes:
+        spec: how token ids become model inputs (saved in ``run.json``).
+        train: model inputs of the training split (validation, test likewise).
+        ngrams: the n-gram vocabulary, or ``None`` without n-grams.
+    """
+
+    spec: FeatureSpec
+    train: ModelInputs
+    validation: ModelInputs
+    test: ModelInputs
+    ngrams: NgramVocabulary | None = None
+
+    @property
+    def pad_to(self) -> int | None:
+        """The fixed padded length (the seed recipe) or ``None`` (per-batch padding)."""
+        return self.spec.pad_to
+
+
+@dataclass
+class EnsembleFit:
+    """Stage 6's result: the NB-LR model next to the BiLSTM and what was chosen.
+
+    Attributes:
+        model: the ensemble as one Keras model (:func:`~bilstm_attention.model.ensemble_classifier`:
+            the BiLSTM and the NB-LR weights, averaged); what ``model.keras`` holds.
+        nblr: the fitted NB-weighted logistic regression.
+        components: the averaging weight, ``C`` and each part's validation accuracy (the
+            test accuracies are added by :func:`evaluate`); reported in ``metrics.json``.
+    """
+
+    model: keras.Model
+    nblr: NBLogisticRegression
+    components: dict[str, Any]
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -68,62 +170,20 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def _load_splits(config: TrainConfig) -> Any:
-    if config.file is not None:
-        return data_lib.load_file(
-            config.file,
-            text_column=config.text_column,
-            label_column=config.label_column,
-            label_map=config.label_map,
-            language=config.language,
-            encoding=config.encoding,
-            sep=config.sep,
-            validation_fraction=config.validation_fraction,
-            seed=config.seed,
-            limit=config.limit,
-        )
-    return data_lib.load_dataset(
-        config.dataset,
-        data_dir=config.data_dir,
-        path=config.path,
-        validation_fraction=config.validation_fraction,
-        limit=config.limit,
-    )
+class _Stopwatch:
+    """``with _Stopwatch(timings, "load_seconds"):`` records the block's wall time."""
+
+    def __init__(self, timings: Timings, key: str) -> None:
+        self.timings, self.key = timings, key
+
+    def __enter__(self) -> None:
+        self._start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.timings[self.key] = time.perf_counter() - self._start
 
 
-def resolve_defaults(config: TrainConfig, spec: Any) -> TrainConfig:
-    """Fill the ``None`` fields of ``config`` from the dataset's registry entry.
-
-    Raises:
-        ConfigError: no tokenizer is given and the data has no default (a user's file
-            without ``language``).
-    """
-    tokenizer = config.tokenizer or spec.tokenizer
-    if tokenizer is None:
-        raise ConfigError(
-            f"no tokenizer for {spec.name!r}: pass --tokenizer (english, kiwi, okt, mecab, whitespace) "
-            "or --language en|ko"
-        )
-    return dataclasses.replace(
-        config,
-        tokenizer=tokenizer,
-        tokenizer_options=config.tokenizer_options or dict(spec.tokenizer_options),
-        vocab_size=config.vocab_size or spec.vocab_size or DEFAULT_VOCAB_SIZE,
-        max_length=config.max_length or spec.max_length,
-    )
-
-
-def _history_from_csv(path: Path) -> dict[str, list[float]]:
-    if not path.is_file():
-        return {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    history: dict[str, list[float]] = {}
-    for row in rows:
-        for key, value in row.items():
-            if key != "epoch":
-                history.setdefault(key, []).append(float(value))
-    return history
+# --- entry points ----------------------------------------------------------------------
 
 
 def train(config: TrainConfig, run_dir: str | Path, *, verbose: int | None = None) -> RunResult:
@@ -146,110 +206,296 @@ def train(config: TrainConfig, run_dir: str | Path, *, verbose: int | None = Non
 def resume(run_dir: str | Path, *, verbose: int | None = None) -> RunResult:
     """Continue an interrupted run from its last finished epoch, with its stored configuration.
 
+    ``run.json`` may hold the configuration in the nested form or in the flat one of
+    versions before 0.2.
+
     Raises:
         ModelLoadError: ``run_dir`` holds no run to resume.
+        RunFinishedError: the run finished already (its ``metrics.json`` exists);
+            nothing in it is changed.
     """
     run = RunDirectory(Path(run_dir))
-    run.create(resume=True)
+    run.create(resume=True)  # refuses a run that finished (RunFinishedError)
     config = TrainConfig.from_dict(run.read_run_json()["train_config"])
     return _run(config, run, resume=True, verbose=verbose)
 
 
 def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int | None) -> RunResult:
-    strategy = make_strategy(config.strategy)
-    keras.utils.set_random_seed(config.seed)
+    strategy = make_strategy(config.runtime.strategy)
+    keras.utils.set_random_seed(config.runtime.seed)
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
+    timings: Timings = {}
 
-    timings: dict[str, Any] = {}
-    started = time.perf_counter()
-    splits = _load_splits(config)
-    timings["load_seconds"] = time.perf_counter() - started
-    spec = splits.spec
-    config = resolve_defaults(config, spec)
-
-    tokenizer = get_tokenizer(config.tokenizer, **config.tokenizer_options)
-    started = time.perf_counter()
-    token_vocab_size = max(config.vocab_size, config.ngram_token_vocab_size) if config.ngram_order else config.vocab_size
-    encoded = data_lib.encode_dataset(
-        splits, tokenizer, token_vocab_size, min_count=config.min_count, cache_dir=config.cache_dir
+    prepared = prepare_data(config, timings, verbose=verbose)
+    features = build_features(prepared, timings)
+    classifier_config = classifier_config_for(prepared, features)
+    if not resume:
+        start_run(run, prepared, features, classifier_config)
+    model = build_model(
+        prepared, classifier_config, strategy, timings,
+        pretrain=not (resume and run.backup_dir.exists()), verbose=verbose,
     )
-    timings["tokenize_seconds"] = time.perf_counter() - started
-    timings["tokenize_from_cache"] = bool(encoded.from_cache)
+    fit(model, prepared, features, run, timings, resume=resume, verbose=verbose)
+    ensemble = fit_ngram_part(model, prepared, features, timings) if config.ngrams.ensemble else None
+    if ensemble is not None:
+        model = ensemble.model
+    test_metrics = evaluate(model, prepared, features, ensemble, timings)
+    return write_run(run, model, prepared, features, test_metrics, timings, ensemble)
 
-    vocabulary = encoded.vocabulary
-    pad_to = config.max_length if config.pad_to_max_length else None
-    ngrams = None
-    if config.ngram_order:
-        started = time.perf_counter()
-        ngrams = NgramVocabulary.build(
-            encoded.train.ids,
-            order=config.ngram_order,
-            base=len(vocabulary) + 1,
-            max_size=config.ngram_vocab_size,
-            min_count=config.ngram_min_count,
+
+# --- 1. prepare the data -----------------------------------------------------------------
+
+
+def load_splits(config: TrainConfig) -> DatasetSplits:
+    """Load the train / validation / test texts of ``config.data`` (a registry dataset or a file)."""
+    data = config.data
+    if data.file is not None:
+        return data_lib.load_file(
+            data.file,
+            text_column=data.text_column,
+            label_column=data.label_column,
+            label_map=data.label_map,
+            language=data.language,
+            encoding=data.encoding,
+            sep=data.sep,
+            validation_fraction=data.validation_fraction,
+            seed=config.runtime.seed,
+            limit=data.limit,
         )
-        timings["ngram_vocabulary_seconds"] = time.perf_counter() - started
-    ensemble = ngrams is not None and config.ngram_model == "nblr"
-    if ensemble and len(spec.class_names) != 2:
-        raise ConfigError(f"ngram_model 'nblr' needs two classes; {spec.name!r} has {len(spec.class_names)}")
-    features = FeatureSpec(
-        max_length=config.max_length,
-        truncation=config.truncation,
-        deep_vocab_size=min(config.vocab_size, len(vocabulary)),
-        pad_to=pad_to,
+    assert data.dataset is not None  # TrainConfig.validate: exactly one of dataset and file
+    return data_lib.load_dataset(
+        data.dataset,
+        data_dir=data.data_dir,
+        path=data.path,
+        validation_fraction=data.validation_fraction,
+        limit=data.limit,
+    )
+
+
+def resolve_defaults(config: TrainConfig, spec: DatasetSpec) -> TrainConfig:
+    """Fill the ``None`` text settings of ``config`` from the dataset's registry entry.
+
+    Raises:
+        ConfigError: no tokenizer is given and the data has no default (a user's file
+            without ``language``).
+    """
+    text = config.text
+    tokenizer = text.tokenizer or spec.tokenizer
+    if tokenizer is None:
+        raise ConfigError(
+            f"no tokenizer for {spec.name!r}: pass --tokenizer (english, kiwi, okt, mecab, whitespace) "
+            "or --language en|ko"
+        )
+    return dataclasses.replace(
+        config,
+        text=dataclasses.replace(
+            text,
+            tokenizer=tokenizer,
+            tokenizer_options=text.tokenizer_options or dict(spec.tokenizer_options),
+            vocab_size=text.vocab_size or spec.vocab_size or DEFAULT_VOCAB_SIZE,
+            max_length=text.max_length or spec.max_length,
+        ),
+    )
+
+
+def prepare_data(config: TrainConfig, timings: Timings, *, verbose: int = 2) -> PreparedData:
+    """Stage 1: load the splits, fill the dataset's defaults into ``config`` and tokenize.
+
+    With n-grams, tokens are numbered with ``ngrams.token_vocab_size`` ids (the n-grams see
+    rare words too; the BiLSTM is cut to ``text.vocab_size`` in :func:`build_features`).
+    Records ``load_seconds``, ``tokenize_seconds`` and ``tokenize_from_cache``.
+    """
+    with _Stopwatch(timings, "load_seconds"):
+        splits = load_splits(config)
+    config = resolve_defaults(config, splits.spec)
+    text = config.text
+    assert text.tokenizer is not None and text.vocab_size is not None  # resolve_defaults
+    tokenizer = get_tokenizer(text.tokenizer, **text.tokenizer_options)
+    token_vocab_size = max(text.vocab_size, config.ngrams.token_vocab_size) if config.ngrams.order else text.vocab_size
+    with _Stopwatch(timings, "tokenize_seconds"):
+        encoded = data_lib.encode_dataset(
+            splits, tokenizer, token_vocab_size, min_count=text.min_count, cache_dir=config.runtime.cache_dir
+        )
+    timings["tokenize_from_cache"] = bool(encoded.from_cache)
+    return PreparedData(config, splits, tokenizer, encoded)
+
+
+# --- 2. build the features ---------------------------------------------------------------
+
+
+def build_features(prepared: PreparedData, timings: Timings) -> Features:
+    """Stage 2: the n-gram vocabulary (built on train only) and every split's model inputs.
+
+    Records ``ngram_vocabulary_seconds`` when there are n-grams.
+
+    Raises:
+        ConfigError: the NB-LR ensemble on data with more than two classes.
+    """
+    config = prepared.config
+    ngram_config = config.ngrams
+    ngrams = None
+    if ngram_config.order:
+        with _Stopwatch(timings, "ngram_vocabulary_seconds"):
+            ngrams = NgramVocabulary.build(
+                prepared.encoded.train.ids,
+                order=ngram_config.order,
+                base=len(prepared.vocabulary) + 1,
+                max_size=ngram_config.vocab_size,
+                min_count=ngram_config.min_count,
+            )
+    if ngram_config.ensemble and prepared.num_classes != 2:
+        raise ConfigError(f"ngram_model 'nblr' needs two classes; {prepared.spec.name!r} has {prepared.num_classes}")
+    assert config.text.vocab_size is not None  # resolve_defaults
+    spec = FeatureSpec(
+        max_length=config.text.max_length,
+        truncation=config.text.truncation,
+        deep_vocab_size=min(config.text.vocab_size, len(prepared.vocabulary)),
+        pad_to=config.text.max_length if config.fit.pad_to_max_length else None,
         ngrams=ngrams,
     )
-    train_inputs = features.inputs(encoded.train.ids)
-    val_inputs = features.inputs(encoded.validation.ids)
-    test_inputs = features.inputs(encoded.test.ids)
-    num_classes = len(spec.class_names)
-    classifier_config = dataclasses.replace(
+    encoded = prepared.encoded
+    return Features(
+        spec,
+        train=spec.inputs(encoded.train.ids),
+        validation=spec.inputs(encoded.validation.ids),
+        test=spec.inputs(encoded.test.ids),
+        ngrams=ngrams,
+    )
+
+
+def classifier_config_for(prepared: PreparedData, features: Features) -> ClassifierConfig:
+    """The classifier's configuration with the sizes the data decides filled in."""
+    config = prepared.config
+    joint = features.ngrams is not None and not config.ngrams.ensemble
+    return dataclasses.replace(
         config.classifier,
-        vocab_size=features.deep_vocab_size,
-        num_classes=num_classes,
-        max_length=pad_to if pad_to is not None else config.classifier.max_length,
-        ngram_vocab_size=len(ngrams) if ngrams is not None and not ensemble else 0,
+        vocab_size=features.spec.deep_vocab_size,
+        num_classes=prepared.num_classes,
+        max_length=features.pad_to if features.pad_to is not None else config.classifier.max_length,
+        ngram_vocab_size=len(features.ngrams) if joint and features.ngrams is not None else 0,
     )
 
-    if not resume:
-        write_json(
-            run.run_json,
-            {
-                "format_version": RUN_FORMAT_VERSION,
-                "package_version": __version__,
-                "train_config": config.to_dict(),
-                "classifier_config": classifier_config.to_dict(),
-                "dataset": {
-                    "name": spec.name,
-                    "language": spec.language,
-                    "class_names": list(spec.class_names),
-                    "fingerprint": splits.fingerprint,
-                },
-                "features": features.to_json(),
+
+# --- 3. start the run directory ------------------------------------------------------------
+
+
+def start_run(run: RunDirectory, prepared: PreparedData, features: Features, classifier_config: ClassifierConfig) -> None:
+    """Stage 3: write ``run.json`` (configuration in the nested form, dataset facts, features),
+    the tokenizer, the vocabulary and the n-gram table: what loading and resuming need."""
+    spec = prepared.spec
+    write_json(
+        run.run_json,
+        {
+            "format_version": RUN_FORMAT_VERSION,
+            "package_version": __version__,
+            "train_config": prepared.config.to_dict(),
+            "classifier_config": classifier_config.to_dict(),
+            "dataset": {
+                "name": spec.name,
+                "language": spec.language,
+                "class_names": list(spec.class_names),
+                "fingerprint": prepared.splits.fingerprint,
             },
-        )
-        write_json(run.tokenizer_json, tokenizer.get_config())
-        vocabulary.save(run.vocabulary_json)
-        if ngrams is not None:
-            ngrams.save(run.ngrams_file)
-
-    batching = {"batch_size": config.batch_size, "seed": config.seed, "bucketing": config.bucketing, "pad_to": pad_to}
-    joint = ngrams is not None and not ensemble
-    train_data = training_dataset(
-        train_inputs.tokens, encoded.train.labels, ngram_ids=train_inputs.ngrams if joint else None, **batching
+            "features": features.spec.to_json(),
+        },
     )
-    val_data = training_dataset(
-        val_inputs.tokens, encoded.validation.labels, ngram_ids=val_inputs.ngrams if joint else None, **batching
-    )
+    write_json(run.tokenizer_json, prepared.tokenizer.get_config())
+    prepared.vocabulary.save(run.vocabulary_json)
+    if features.ngrams is not None:
+        features.ngrams.save(run.ngrams_file)
 
+
+# --- 4. build the model --------------------------------------------------------------------
+
+
+def build_model(
+    prepared: PreparedData,
+    classifier_config: ClassifierConfig,
+    strategy: tf.distribute.Strategy,
+    timings: Timings,
+    *,
+    pretrain: bool = True,
+    verbose: int = 2,
+) -> keras.Model:
+    """Stage 4: build the classifier under ``strategy`` and, with ``word2vec`` settings and
+    ``pretrain``, start its embedding from word2vec vectors (records ``pretrain_seconds`` and
+    ``pretrained_vectors``). A resumed run restores its weights instead (``pretrain=False``)."""
     with strategy.scope():
         model = build_classifier(classifier_config)
-    if config.word2vec is not None and not (resume and run.backup_dir.exists()):
-        started = time.perf_counter()
-        counts_pretrained = _pretrain_embeddings(model, config, spec, encoded, tokenizer, vocabulary, verbose)
-        timings["pretrain_seconds"] = time.perf_counter() - started
-        timings["pretrained_vectors"] = counts_pretrained
+    if prepared.config.word2vec is not None and pretrain:
+        with _Stopwatch(timings, "pretrain_seconds"):
+            timings["pretrained_vectors"] = pretrain_embedding(model, prepared, verbose=verbose)
+    return model
+
+
+def pretrain_embedding(model: keras.Model, prepared: PreparedData, *, verbose: int = 2) -> int:
+    """Put word2vec vectors learned on the training (and unlabeled) reviews into the model's
+    ``embedding`` layer; returns how many tokens got one."""
+    config = prepared.config
+    settings = config.word2vec
+    assert settings is not None
+    id_lists = list(prepared.encoded.train.ids)
+    spec = prepared.spec
+    if settings.use_unlabeled and spec.label_rule.unlabeled and config.data.file is None:
+        texts = data_lib.load_unlabeled(
+            spec.name, data_dir=config.data.data_dir, path=config.data.path, limit=config.data.limit
+        )
+        id_lists += prepared.vocabulary.encode_batch(prepared.tokenizer.tokenize_batch(texts, progress=verbose == 1))
+    layer = model.get_layer("embedding")
+    matrix, found = pretrain_embeddings(
+        id_lists, layer.get_weights()[0], settings, seed=config.runtime.seed, progress=verbose == 1
+    )
+    layer.set_weights([matrix])
+    return found
+
+
+# --- 5. fit --------------------------------------------------------------------------------
+
+
+def _history_from_csv(path: Path) -> dict[str, list[float]]:
+    if not path.is_file():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    history: dict[str, list[float]] = {}
+    for row in rows:
+        for key, value in row.items():
+            if key != "epoch":
+                history.setdefault(key, []).append(float(value))
+    return history
+
+
+def fit(
+    model: keras.Model,
+    prepared: PreparedData,
+    features: Features,
+    run: RunDirectory,
+    timings: Timings,
+    *,
+    resume: bool = False,
+    verbose: int = 2,
+) -> None:
+    """Stage 5: ``model.fit`` on length-bucketed batches with the run's callbacks: resume
+    state (``BackupAndRestore``), best-epoch checkpoint, ``history.csv``, early stopping,
+    TensorBoard. With early stopping the best epoch's weights are restored at the end.
+    Records ``epoch_seconds``."""
+    config = prepared.config
+    encoded = prepared.encoded
+    joint = features.ngrams is not None and not config.ngrams.ensemble
+    batching: dict[str, Any] = {
+        "batch_size": config.fit.batch_size,
+        "seed": config.runtime.seed,
+        "bucketing": config.fit.bucketing,
+        "pad_to": features.pad_to,
+    }
+    train_data = training_dataset(
+        features.train.tokens, encoded.train.labels, ngram_ids=features.train.ngrams if joint else None, **batching
+    )
+    val_data = training_dataset(
+        features.validation.tokens, encoded.validation.labels,
+        ngram_ids=features.validation.ngrams if joint else None, **batching,
+    )
 
     history_so_far = _history_from_csv(run.history_csv) if resume else {}
     best_so_far = max(history_so_far.get("val_accuracy", []), default=None)
@@ -266,11 +512,11 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
         keras.callbacks.CSVLogger(str(run.history_csv), append=resume),
         timer,
     ]
-    if config.patience is not None:
+    if config.fit.patience is not None:
         callbacks.append(
-            keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.patience)
+            keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.fit.patience)
         )
-    if config.tensorboard:
+    if config.runtime.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(run.log_dir), write_graph=False))
 
     run.best_checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -279,100 +525,48 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
         # warns that the input "ran out of data", which is expected here
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         model.fit(
-            train_data, validation_data=val_data, epochs=config.epochs, callbacks=callbacks, verbose=verbose, shuffle=False
+            train_data, validation_data=val_data, epochs=config.fit.epochs, callbacks=callbacks, verbose=verbose,
+            shuffle=False,
         )
     timings["epoch_seconds"] = timer.seconds
-
-    if config.patience is not None and run.best_checkpoint.is_file():
+    if config.fit.patience is not None and run.best_checkpoint.is_file():
         _restore_best(model, run.best_checkpoint)
-    components: dict[str, Any] = {}
-    if ensemble:
-        started = time.perf_counter()
-        model, nblr, components = _fit_ensemble(
-            model, config, train_inputs, val_inputs, encoded, pad_to, len(ngrams)
+
+
+def _restore_best(model: keras.Model, checkpoint: Path) -> None:
+    """Copy the weights of the best-epoch checkpoint into ``model``."""
+    best = keras.saving.load_model(checkpoint, compile=False)
+    model.set_weights(best.get_weights())
+
+
+# --- 6. fit the n-gram part (the ensemble) ---------------------------------------------------
+
+
+def fit_ngram_part(model: keras.Model, prepared: PreparedData, features: Features, timings: Timings) -> EnsembleFit:
+    """Stage 6, with ``ngrams.model == "nblr"``: fit NB-LR on the n-grams (``C`` chosen on
+    validation) and the weight of the average ``w * BiLSTM + (1 - w) * NB-LR`` (lowest
+    validation log-loss), and both as one Keras model. Records ``nblr_seconds``."""
+    config = prepared.config
+    encoded = prepared.encoded
+    assert features.ngrams is not None and features.train.ngrams is not None and features.validation.ngrams is not None
+    num_features = len(features.ngrams)
+    with _Stopwatch(timings, "nblr_seconds"):
+        validation_features = ngram_matrix(features.validation.ngrams, num_features)
+        nblr = fit_nblr(
+            ngram_matrix(features.train.ngrams, num_features),
+            encoded.train.labels,
+            validation_features,
+            encoded.validation.labels,
+            c_values=config.ngrams.nblr_c,
+            alpha=config.ngrams.nblr_alpha,
         )
-        timings["nblr_seconds"] = time.perf_counter() - started
-    save_keras_model(model, run.model_file)
-
-    started = time.perf_counter()
-    if ensemble:
-        probabilities, deep_probabilities = predict_probabilities(
-            _with_deep_output(model), test_inputs.tokens, batch_size=config.batch_size, pad_to=pad_to,
-            ngram_ids=test_inputs.ngrams,
+        deep_val = predict_probabilities(
+            model, features.validation.tokens, batch_size=config.fit.batch_size, pad_to=features.pad_to
         )
-        components["deep_test_accuracy"] = classification_report(
-            encoded.test.labels, deep_probabilities, num_classes
-        )["accuracy"]
-    else:
-        probabilities = predict_probabilities(
-            model, test_inputs.tokens, batch_size=config.batch_size, pad_to=pad_to, ngram_ids=test_inputs.ngrams
-        )
-    timings["test_predict_seconds"] = time.perf_counter() - started
-    test_metrics = classification_report(encoded.test.labels, probabilities, num_classes)
-    if ensemble:
-        test_features = ngram_matrix(test_inputs.ngrams, len(ngrams))
-        components["nblr_test_accuracy"] = classification_report(
-            encoded.test.labels, nblr.predict_proba(test_features), num_classes
-        )["accuracy"]
-    history = _history_from_csv(run.history_csv)
-    counts = {
-        "train": len(train_inputs),
-        "validation": len(val_inputs),
-        "test": len(test_inputs),
-        "vocabulary": len(vocabulary),
-        "ngrams": len(ngrams) if ngrams is not None else 0,
-    }
-    write_json(run.history_json, history)
-    report: dict[str, Any] = {"test": test_metrics, "timings": timings, "counts": counts}
-    if components:
-        report["ensemble"] = components
-    write_json(run.metrics_json, report)
-    run.write_manifest()  # digests of the files above, checked by load_model; releases the lock
-    return RunResult(run.root, test_metrics, history, timings, counts, ensemble=components or None)
-
-
-def _pretrain_embeddings(
-    model: keras.Model, config: TrainConfig, spec: Any, encoded: Any, tokenizer: Any, vocabulary: Any, verbose: int
-) -> int:
-    """Start the embedding from word2vec vectors learned on train (+ unlabeled) reviews."""
-    assert config.word2vec is not None
-    id_lists = list(encoded.train.ids)
-    if config.word2vec.use_unlabeled and spec.label_rule.unlabeled and config.file is None:
-        texts = data_lib.load_unlabeled(spec.name, data_dir=config.data_dir, path=config.path, limit=config.limit)
-        id_lists += vocabulary.encode_batch(tokenizer.tokenize_batch(texts, progress=verbose == 1))
-    layer = model.get_layer("embedding")
-    matrix, found = pretrain_embeddings(
-        id_lists, layer.get_weights()[0], config.word2vec, seed=config.seed, progress=verbose == 1
-    )
-    layer.set_weights([matrix])
-    return found
-
-
-def _fit_ensemble(
-    model: keras.Model,
-    config: TrainConfig,
-    train_inputs: Any,
-    val_inputs: Any,
-    encoded: Any,
-    pad_to: int | None,
-    num_features: int,
-) -> tuple[keras.Model, NBLogisticRegression, dict[str, Any]]:
-    """Fit NB-LR on the n-grams, pick the averaging weight on validation, wrap both in one model.
-
-    Returns the ensemble model, the NB-LR model and what was chosen (with validation accuracies).
-    """
-    nblr = fit_nblr(
-        ngram_matrix(train_inputs.ngrams, num_features),
-        encoded.train.labels,
-        validation_features := ngram_matrix(val_inputs.ngrams, num_features),
-        encoded.validation.labels,
-        c_values=config.nblr_c,
-        alpha=config.nblr_alpha,
-    )
-    deep_val = predict_probabilities(model, val_inputs.tokens, batch_size=config.batch_size, pad_to=pad_to)
-    linear_val = nblr.predict_proba(validation_features)
-    weight, accuracy = best_mix_weight(deep_val, linear_val, encoded.validation.labels)
-    labels = encoded.validation.labels
+        linear_val = nblr.predict_proba(validation_features)
+        labels = encoded.validation.labels
+        weight, accuracy = best_mix_weight(deep_val, linear_val, labels)
+        ensemble = ensemble_classifier(model, nblr.weights, nblr.bias, weight)
     components = {
         "deep_weight": weight,
         "nblr_C": nblr.C,
@@ -382,7 +576,45 @@ def _fit_ensemble(
         "ensemble_validation_accuracy": accuracy,
         "deep_weight_chosen_by": "validation log-loss",
     }
-    return ensemble_classifier(model, nblr.weights, nblr.bias, weight), nblr, components
+    return EnsembleFit(ensemble, nblr, components)
+
+
+# --- 7. evaluate -----------------------------------------------------------------------------
+
+
+def evaluate(
+    model: keras.Model, prepared: PreparedData, features: Features, ensemble: EnsembleFit | None, timings: Timings
+) -> dict[str, Any]:
+    """Stage 7: the test split's metrics (see :func:`~bilstm_attention.metrics.classification_report`).
+
+    For an ensemble, the BiLSTM's and NB-LR's own test accuracies are added to
+    ``ensemble.components``. Records ``test_predict_seconds``.
+    """
+    config = prepared.config
+    labels = prepared.encoded.test.labels
+    test = features.test
+    with _Stopwatch(timings, "test_predict_seconds"):
+        if ensemble is not None:
+            probabilities, deep_probabilities = predict_probabilities(
+                _with_deep_output(model), test.tokens, batch_size=config.fit.batch_size, pad_to=features.pad_to,
+                ngram_ids=test.ngrams,
+            )
+        else:
+            probabilities = predict_probabilities(
+                model, test.tokens, batch_size=config.fit.batch_size, pad_to=features.pad_to, ngram_ids=test.ngrams
+            )
+    if ensemble is not None:
+        assert features.ngrams is not None and test.ngrams is not None
+        ensemble.components["deep_test_accuracy"] = classification_report(
+            labels, deep_probabilities, prepared.num_classes
+        )["accuracy"]
+    test_metrics = classification_report(labels, probabilities, prepared.num_classes)
+    if ensemble is not None:
+        nblr_probabilities = ensemble.nblr.predict_proba(ngram_matrix(test.ngrams, len(features.ngrams)))
+        ensemble.components["nblr_test_accuracy"] = classification_report(
+            labels, nblr_probabilities, prepared.num_classes
+        )["accuracy"]
+    return test_metrics
 
 
 def _with_deep_output(ensemble: keras.Model) -> keras.Model:
@@ -392,7 +624,59 @@ def _with_deep_output(ensemble: keras.Model) -> keras.Model:
     return keras.Model(ensemble.inputs, [ensemble.output, parts[1]])
 
 
-def _restore_best(model: keras.Model, checkpoint: Path) -> None:
-    """Copy the weights of the best-epoch checkpoint into ``model``."""
-    best = keras.saving.load_model(checkpoint, compile=False)
-    model.set_weights(best.get_weights())
+# --- 8. write the run ------------------------------------------------------------------------
+
+
+def write_run(
+    run: RunDirectory,
+    model: keras.Model,
+    prepared: PreparedData,
+    features: Features,
+    test_metrics: dict[str, Any],
+    timings: Timings,
+    ensemble: EnsembleFit | None,
+) -> RunResult:
+    """Stage 8: write the trained model (``model.keras``), ``history.json`` and
+    ``metrics.json`` (test metrics, timings, counts, the ensemble's choices), each atomically.
+    This is the last stage: a run directory with ``metrics.json`` is complete."""
+    save_keras_model(model, run.model_file)
+    history = _history_from_csv(run.history_csv)
+    counts = {
+        "train": len(features.train),
+        "validation": len(features.validation),
+        "test": len(features.test),
+        "vocabulary": len(prepared.vocabulary),
+        "ngrams": len(features.ngrams) if features.ngrams is not None else 0,
+    }
+    write_json(run.history_json, history)
+    report: dict[str, Any] = {"test": test_metrics, "timings": timings, "counts": counts}
+    components = ensemble.components if ensemble is not None else None
+    if components:
+        report["ensemble"] = components
+    write_json(run.metrics_json, report)
+    run.write_manifest()  # digests of the files above, checked by load_model; releases the lock
+    return RunResult(run.root, test_metrics, history, timings, counts, ensemble=components or None)
+
+
+__all__ = [
+    "EnsembleFit",
+    "EpochTimer",
+    "Features",
+    "PreparedData",
+    "RunResult",
+    "Timings",
+    "build_features",
+    "build_model",
+    "classifier_config_for",
+    "evaluate",
+    "fit",
+    "fit_ngram_part",
+    "load_splits",
+    "prepare_data",
+    "pretrain_embedding",
+    "resolve_defaults",
+    "resume",
+    "start_run",
+    "train",
+    "write_run",
+]
