@@ -75,11 +75,15 @@ class CompiledPredictor:
         self.backend = keras.backend.backend()
         self.trace_count = 0
         inputs = model.inputs
+        # Several inputs are passed as a dict keyed by input name, also to a model built
+        # on a list of inputs (as keras.Model(model.inputs, ...) builds one).
         self._input_names: list[str] | None = None
+        self._as_list = False
         if isinstance(model.input, dict):
             self._input_names = list(model.input.keys())
         elif len(inputs) > 1:
-            raise ValueError("CompiledPredictor needs a model with one input or a dict of named inputs")
+            self._input_names = [tensor.name for tensor in inputs]
+            self._as_list = True
         # Fixed lengths (the seed recipe's Input(shape=(max_length,))) cannot be bucketed.
         self._fixed = {
             name: (tensor.shape[1] if len(tensor.shape) > 1 else None)
@@ -98,9 +102,14 @@ class CompiledPredictor:
 
     # ------------------------------------------------------------------ backends
 
+    def _model_inputs(self, inputs: Any) -> Any:
+        if self._as_list:
+            return [inputs[name] for name in self._input_names or ()]
+        return inputs
+
     def _call_model(self, inputs: Any) -> list[Any]:
         self.trace_count += 1
-        outputs = self.model(inputs, training=False)
+        outputs = self.model(self._model_inputs(inputs), training=False)
         return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
     def _tensorflow_function(self, *, jit_compile: bool) -> Any:
@@ -122,7 +131,7 @@ class CompiledPredictor:
 
         def stateless(trainable: Any, non_trainable: Any, inputs: Any) -> list[Any]:
             self.trace_count += 1
-            outputs, _ = model.stateless_call(trainable, non_trainable, inputs, training=False)
+            outputs, _ = model.stateless_call(trainable, non_trainable, self._model_inputs(inputs), training=False)
             return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
         return jax.jit(stateless)
@@ -147,7 +156,7 @@ class CompiledPredictor:
                 padded,
             )
             return [np.asarray(o)[:rows] for o in outputs]
-        outputs = self.model.predict_on_batch(inputs)
+        outputs = self.model.predict_on_batch(self._model_inputs(inputs))
         outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
         return [np.asarray(o) for o in outputs]
 
