@@ -84,7 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bilstm_attention import load_model
-    from bilstm_attention.benchmark import machine_description, measure_inference, runtime_settings, versions
+    from bilstm_attention.benchmark import (
+        machine_description,
+        measure_inference,
+        runtime_settings,
+        versions,
+    )
     from bilstm_attention.data import load_dataset
     from bilstm_attention.fileio import write_json
 

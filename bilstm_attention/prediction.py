@@ -89,6 +89,8 @@ class CompiledPredictor:
             name: (tensor.shape[1] if len(tensor.shape) > 1 else None)
             for name, tensor in zip(self._input_names or [TOKEN_INPUT_NAME], inputs)
         }
+        # Outputs with a time dimension (attention weights) are cut back to the input's length.
+        self._time_outputs = [len(t.shape) > 1 and t.shape[1] is None for t in model.outputs]
         self._lock = threading.Lock()
         self._small_function: Any = None
         if self.backend == "tensorflow":
@@ -140,25 +142,31 @@ class CompiledPredictor:
 
     def __call__(self, inputs: Any) -> list[np.ndarray]:
         if self.backend == "tensorflow":
-            rows = _rows(inputs)
             with self._lock:  # tracing is not thread-safe
-                if self._small_function is not None and rows <= SMALL_BATCH:
+                if self._small_function is not None and _rows(inputs) <= SMALL_BATCH:
                     outputs = self._small_function(self._bucketed(inputs))
                 else:
                     outputs = self._function(inputs)
-            return [np.asarray(o)[:rows] for o in outputs]
+            return self._unpadded(outputs, inputs)
         if self.backend == "jax":
-            rows = _rows(inputs)
-            padded = self._bucketed(inputs)
             outputs = self._function(
                 [v.value for v in self.model.trainable_variables],
                 [v.value for v in self.model.non_trainable_variables],
-                padded,
+                self._bucketed(inputs),
             )
-            return [np.asarray(o)[:rows] for o in outputs]
+            return self._unpadded(outputs, inputs)
         outputs = self.model.predict_on_batch(self._model_inputs(inputs))
         outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
         return [np.asarray(o) for o in outputs]
+
+    def _unpadded(self, outputs: Any, inputs: Any) -> list[np.ndarray]:
+        """Outputs as NumPy arrays, without the rows and time steps bucketing added."""
+        rows = _rows(inputs)
+        length = _token_array(inputs).shape[1]
+        return [
+            np.asarray(o)[:rows, :length] if in_time else np.asarray(o)[:rows]
+            for o, in_time in zip(outputs, self._time_outputs)
+        ]
 
     def _bucketed(self, inputs: Any) -> Any:
         """``inputs`` padded (with 0) to a bucketed batch size and length (JAX)."""
@@ -167,9 +175,14 @@ class CompiledPredictor:
         return {name: _pad_array(array, self._fixed.get(name)) for name, array in inputs.items()}
 
 
+def _token_array(inputs: Any) -> np.ndarray:
+    if isinstance(inputs, dict):
+        return inputs.get(TOKEN_INPUT_NAME, next(iter(inputs.values())))
+    return inputs
+
+
 def _rows(inputs: Any) -> int:
-    first = next(iter(inputs.values())) if isinstance(inputs, dict) else inputs
-    return int(first.shape[0])
+    return int(_token_array(inputs).shape[0])
 
 
 def bucket_length(length: int) -> int:

@@ -12,13 +12,13 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from bilstm_attention.model import (  # noqa: E402
+from bilstm_attention.model import (
     ClassifierConfig,
     attention_model,
     build_classifier,
     ensemble_classifier,
 )
-from bilstm_attention.prediction import (  # noqa: E402
+from bilstm_attention.prediction import (
     SMALL_BATCH,
     CompiledPredictor,
     bucket_length,
@@ -28,7 +28,7 @@ from bilstm_attention.prediction import (  # noqa: E402
     predict_probabilities,
 )
 
-SMALL = dict(vocab_size=50, embedding_dim=8, lstm_units=[6], attention_units=7, dense_units=[4])
+SMALL = {"vocab_size": 50, "embedding_dim": 8, "lstm_units": [6], "attention_units": 7, "dense_units": [4]}
 BACKENDS_DIR = Path(__file__).resolve().parent / "backends"
 
 
@@ -52,17 +52,17 @@ def test_bucket_lengths_are_few_and_cover_the_length() -> None:
 @pytest.mark.parametrize("batch_size", [1, 3, 64])
 def test_fast_path_matches_model_predict(plain_model: keras.Model, batch_size: int) -> None:
     rng = np.random.default_rng(1)
-    ids = _sequences(rng, [int(n) for n in rng.integers(1, 70, size=23)])
+    ids = _sequences(rng, [int(n) for n in rng.integers(1, 30, size=15)] + [70])
     fast = predict_probabilities(plain_model, ids, batch_size=batch_size)
     reference = keras_predict_probabilities(plain_model, ids, batch_size=batch_size)
-    assert fast.shape == (23,)
+    assert fast.shape == (16,)
     np.testing.assert_allclose(fast, reference, atol=1e-5)
 
 
 def test_single_reviews_of_many_lengths_match_and_do_not_retrace(plain_model: keras.Model) -> None:
     rng = np.random.default_rng(2)
     predictor = CompiledPredictor(plain_model)
-    for length in range(1, 81, 4):  # 20 lengths, one review at a time (the XLA path on TensorFlow)
+    for length in range(1, 41, 2):  # 20 lengths, one review at a time (the XLA path on TensorFlow)
         batch = padded_batch(_sequences(rng, [length]))
         (fast,) = predictor(batch)
         reference = np.asarray(plain_model(batch, training=False))
@@ -93,9 +93,9 @@ def test_ngram_and_ensemble_models_and_several_outputs() -> None:
     rng = np.random.default_rng(4)
     joint = build_classifier(ClassifierConfig(**SMALL, ngram_vocab_size=30), compile=False)
     joint.get_layer("ngram_weights").set_weights([rng.normal(size=(30, 1)).astype("float32")])
-    lengths = [int(n) for n in rng.integers(1, 40, size=19)]
+    lengths = [int(n) for n in rng.integers(1, 20, size=19)]
     ids = _sequences(rng, lengths)
-    ngrams = _sequences(rng, [2 * n for n in lengths], vocab=30)
+    ngrams = _sequences(rng, [n + 3 for n in lengths], vocab=30)
     for batch_size in (1, 8):
         np.testing.assert_allclose(
             predict_probabilities(joint, ids, batch_size=batch_size, ngram_ids=ngrams),
@@ -150,7 +150,7 @@ def test_fast_path_on_jax() -> None:
     env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}
     result = subprocess.run(
         [sys.executable, str(BACKENDS_DIR / "prediction_check.py")],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "prediction ok on jax" in result.stdout
