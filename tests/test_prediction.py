@@ -154,3 +154,14 @@ def test_fast_path_on_jax() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "prediction ok on jax" in result.stdout
+
+
+def test_runtime_settings_record_backend_threads_and_load(monkeypatch) -> None:
+    from bilstm_attention.benchmark import runtime_settings
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    settings = runtime_settings()
+    assert settings["backend"] == keras.backend.backend()
+    assert settings["environment"]["OMP_NUM_THREADS"] == "2"
+    assert len(settings["load_average"]) == 3 and all(value >= 0 for value in settings["load_average"])
+    assert settings["tf_intra_op_threads"] >= 0 and settings["tf_inter_op_threads"] >= 0
