@@ -150,7 +150,7 @@ def test_fast_path_on_jax() -> None:
     env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}
     result = subprocess.run(
         [sys.executable, str(BACKENDS_DIR / "prediction_check.py")],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
+        env=env, capture_output=True, text=True, timeout=900, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "prediction ok on jax" in result.stdout

@@ -16,16 +16,16 @@ rng = np.random.default_rng(0)
 model = build_classifier(ClassifierConfig(**SMALL), compile=False)
 
 predictor = CompiledPredictor(model)
-for length in range(1, 61, 3):  # 20 lengths, one review each: lengths bucket to 16/32/48/64
+for length in range(1, 41, 2):  # 20 lengths, one review each: lengths bucket to 16/32/48
     batch = padded_batch([rng.integers(2, 50, size=length).astype(np.int32)])
     np.testing.assert_allclose(predictor(batch)[0], np.asarray(model(batch, training=False)), atol=1e-5)
-assert predictor.trace_count <= 4, predictor.trace_count
+assert predictor.trace_count <= 3, predictor.trace_count
 
-lengths = [int(n) for n in rng.integers(1, 70, size=37)]
+lengths = [int(n) for n in rng.integers(1, 30, size=21)]
 ids = [rng.integers(2, 50, size=n).astype(np.int32) for n in lengths]
-for batch_size in (1, 5, 64):
+for batch_size in (1, 8):
     fast = predict_probabilities(model, ids, batch_size=batch_size)
-    for row in (0, 11, 36):
+    for row in (0, 20):
         expected = np.asarray(model(ids[row][None, :], training=False))[0, 0]
         assert abs(fast[row] - expected) < 1e-5, (batch_size, row, fast[row], expected)
 
@@ -38,7 +38,7 @@ for row in range(3):
     assert abs(weights[row, : lengths[row]].sum() - 1.0) < 1e-5
 
 ensemble = ensemble_classifier(model, rng.normal(size=30), bias=0.1, deep_weight=0.5)
-ngrams = [rng.integers(1, 30, size=2 * n).astype(np.int32) for n in lengths]
+ngrams = [rng.integers(1, 30, size=n + 3).astype(np.int32) for n in lengths]
 fast = predict_probabilities(ensemble, ids, batch_size=8, ngram_ids=ngrams)
 for row in (0, 20):
     inputs = {"token_ids": ids[row][None, :], "ngram_ids": ngrams[row][None, :]}
