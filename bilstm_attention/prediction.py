@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import threading
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -214,16 +213,18 @@ def _pad_array(array: np.ndarray, fixed_length: int | None) -> np.ndarray:
     return out
 
 
-_PREDICTORS: weakref.WeakKeyDictionary[keras.Model, CompiledPredictor] = weakref.WeakKeyDictionary()
+_PREDICTOR_ATTRIBUTE = "_bilstm_attention_compiled_predictor"
 _PREDICTORS_LOCK = threading.Lock()
 
 
 def compiled_predictor(model: keras.Model) -> CompiledPredictor:
-    """The :class:`CompiledPredictor` of ``model``, created on first use and kept with it."""
+    """The :class:`CompiledPredictor` of ``model``, created on first use and kept with it
+    (as a plain attribute, which Keras neither tracks nor saves; it goes with the model)."""
     with _PREDICTORS_LOCK:
-        predictor = _PREDICTORS.get(model)
+        predictor = getattr(model, _PREDICTOR_ATTRIBUTE, None)
         if predictor is None or predictor.backend != keras.backend.backend():
-            predictor = _PREDICTORS[model] = CompiledPredictor(model)
+            predictor = CompiledPredictor(model)
+            object.__setattr__(model, _PREDICTOR_ATTRIBUTE, predictor)
     return predictor
 
 

@@ -127,8 +127,16 @@ def test_padding_gets_zero_attention_on_the_compiled_path(plain_model: keras.Mod
         np.testing.assert_allclose(probabilities, np.asarray(plain_model(batch, training=False)), atol=1e-5)
 
 
-def test_compiled_predictor_is_kept_with_its_model(plain_model: keras.Model) -> None:
-    assert compiled_predictor(plain_model) is compiled_predictor(plain_model)
+def test_compiled_predictor_is_kept_with_its_model_and_freed_with_it() -> None:
+    import gc
+    import weakref
+
+    model = build_classifier(ClassifierConfig(**SMALL), compile=False)
+    assert compiled_predictor(model) is compiled_predictor(model)
+    predictor = weakref.ref(compiled_predictor(model))
+    del model
+    gc.collect()
+    assert predictor() is None
 
 
 def test_padded_batch_and_argument_errors(plain_model: keras.Model) -> None:
