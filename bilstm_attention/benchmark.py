@@ -116,27 +116,74 @@ class PeakMemory:
             self._thread.join()
 
 
+def runtime_settings() -> dict[str, Any]:
+    """What shapes a speed figure besides the code: the Keras backend, TensorFlow's thread
+    pools, the thread/XLA environment variables and the machine's load average (1, 5, 15
+    minutes) at the time of the call. Saved next to every speed figure."""
+    import keras
+
+    settings: dict[str, Any] = {"backend": keras.backend.backend()}
+    try:
+        import tensorflow as tf
+
+        settings["tf_intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()
+        settings["tf_inter_op_threads"] = tf.config.threading.get_inter_op_parallelism_threads()
+    except ImportError:  # pragma: no cover - TensorFlow is a dependency
+        pass
+    names = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "XLA_FLAGS",
+             "TF_XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "KERAS_BACKEND")
+    settings["environment"] = {name: os.environ[name] for name in names if name in os.environ}
+    settings["load_average"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    return settings
+
+
+def _median_ms(call: Any, items: list[Any]) -> tuple[float, float]:
+    """(median ms of ``call(item)`` over ``items``, ms of the first call)."""
+    latencies = []
+    for item in items:
+        started = time.perf_counter()
+        call(item)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return statistics.median(latencies), latencies[0]
+
+
 def measure_inference(model: Any, texts: list[str], *, batch_size: int = 256,
-                      latency_samples: int = 50) -> dict[str, float]:
+                      latency_samples: int = 50, explain: bool = False) -> dict[str, Any]:
     """Batch throughput (encoded reviews -> probabilities, and raw text -> probabilities) and
-    the median latency of classifying one raw review."""
+    the median latency of classifying one raw review (tokenization included); with
+    ``explain``, the median latency of :meth:`~bilstm_attention.SentimentModel.explain` too.
+
+    Latencies are measured after one pass over the same reviews (which compiles the shapes
+    they need); ``latency_ms_first`` is the very first call, compilation included. The
+    machine's load average and the backend's thread settings are recorded with the figures.
+    """
+    settings_before = runtime_settings()
+    samples = texts[:latency_samples]
+    latency_first = _median_ms(lambda text: model.predict([text]), samples[:1])[1]
+    for text in samples:  # warm up: compile the shapes these reviews need
+        model.predict([text])
+    latency, _ = _median_ms(lambda text: model.predict([text]), samples)
+    figures: dict[str, Any] = {"latency_ms_first": latency_first, "latency_ms_median": latency}
+    if explain:
+        explain_first = _median_ms(model.explain, samples[:1])[1]
+        for text in samples:
+            model.explain(text)
+        figures["explain_latency_ms_median"], _ = _median_ms(model.explain, samples)
+        figures["explain_latency_ms_first"] = explain_first
     inputs = model.encode(texts)
     model.predict(texts[:batch_size], batch_size=batch_size)  # warm up
+    model.predict_inputs(inputs, batch_size=batch_size)
     started = time.perf_counter()
     model.predict_inputs(inputs, batch_size=batch_size)
     model_seconds = time.perf_counter() - started
     started = time.perf_counter()
     model.predict(texts, batch_size=batch_size)
     end_to_end_seconds = time.perf_counter() - started
-    latencies = []
-    for text in texts[:latency_samples]:
-        started = time.perf_counter()
-        model.predict([text])
-        latencies.append((time.perf_counter() - started) * 1000)
     return {
         "inference_reviews_per_second": len(texts) / model_seconds,
         "inference_end_to_end_reviews_per_second": len(texts) / end_to_end_seconds,
-        "latency_ms_median": statistics.median(latencies),
+        **figures,
+        "runtime": {**settings_before, "load_average_after": runtime_settings()["load_average"]},
     }
 
 

@@ -16,7 +16,7 @@ from bilstm_attention.errors import ConfigError, DataError, ModelLoadError
 from bilstm_attention.features import TRUNCATION_CHOICES, FeatureSpec, ModelInputs, kept_slices
 from bilstm_attention.model import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME, attention_model, ensemble_parts
 from bilstm_attention.ngrams import NgramVocabulary
-from bilstm_attention.prediction import predict_probabilities
+from bilstm_attention.prediction import compiled_predictor, padded_batch, predict_probabilities
 from bilstm_attention.run_dir import RunDirectory
 from bilstm_attention.tokenizers import Tokenizer, TokenizerDependencyError, Vocabulary, tokenizer_from_config
 from bilstm_attention.tokenizers.base import clean_text
@@ -131,13 +131,13 @@ class SentimentModel:
         ids = inputs.tokens[0]
         parts = kept_slices(len(tokens), self.features.max_length, self.features.truncation)
         tokens = [token for part in parts for token in tokens[part]] or [""]
-        batch: Any = np.zeros((1, self.pad_to or len(ids)), dtype=np.int32)
-        batch[0, : len(ids)] = ids
+        batch: Any = padded_batch([ids], self.pad_to)
         if inputs.ngrams is not None:
-            batch = {TOKEN_INPUT_NAME: batch, NGRAM_INPUT_NAME: inputs.ngrams[0][None, :]}
+            batch = {TOKEN_INPUT_NAME: batch, NGRAM_INPUT_NAME: padded_batch([inputs.ngrams[0]])}
         if self._attention_model is None:
             self._attention_model = _explainer(self.model)
-        probabilities, weights, *bilstm = self._attention_model.predict_on_batch(batch)
+        # One compiled forward pass (built on the first call), not Model.predict_on_batch.
+        probabilities, weights, *bilstm = compiled_predictor(self._attention_model)(batch)
         probabilities = np.asarray(probabilities)[0]
         weights = np.asarray(weights)[0, : len(tokens)]
         if probabilities.shape[-1] == 1:

@@ -30,6 +30,9 @@ def check_report(report: dict, dataset: str, recipe: str) -> None:
                  "latency_ms_median", "peak_rss_mb", "tokenize_seconds"):
         assert math.isfinite(report[name]) and report[name] > 0, name
     assert report["machine"]["logical_cores"] >= 1
+    assert report["runtime"]["backend"] in ("tensorflow", "jax")
+    assert len(report["runtime"]["load_average"]) == 3 and len(report["runtime"]["load_average_after"]) == 3
+    assert report["runtime"]["tf_intra_op_threads"] >= 0 and report["latency_ms_first"] > 0
     assert {"python", "tensorflow", "keras", "bilstm-attention"} <= set(report["versions"])
     assert report["command"]
     row = markdown_row(report)

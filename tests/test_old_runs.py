@@ -48,8 +48,10 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
     assert config.fit.batch_size == 32 and config.runtime.tensorboard is False
     assert config.ngrams.model == ("nblr" if name == "v0.1-ensemble" else "joint")
     assert config.classifier.embedding_dim == 16
-    # the flat form of the nested config is exactly what 0.1.0 wrote
-    assert config.to_flat_dict() == flat
+    # the flat form of the nested config is what 0.1.0 wrote, plus the options added since
+    # (reading user files: encoding, separator) at their defaults
+    added_since = {"encoding": "utf-8", "sep": None}
+    assert config.to_flat_dict() == {**flat, **added_since}
     assert TrainConfig.from_dict(config.to_dict()) == config
 
 
