@@ -24,7 +24,6 @@ and read the load average next to the figures.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import platform
@@ -45,8 +44,10 @@ DEFAULT_OUTPUT_DIR = REPO / "benchmarks" / "results"
 def _thread_settings() -> dict[str, Any]:
     settings: dict[str, Any] = {
         "affinity_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        **{name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                                                   "TF_NUM_INTEROP_THREADS", "XLA_FLAGS")},
+        **{
+            name: os.environ.get(name)
+            for name in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "XLA_FLAGS")
+        },
     }
     import tensorflow as tf  # tf.data runs the input pipelines on both backends
 
@@ -75,8 +76,15 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 
     assert keras.backend.backend() == backend, (keras.backend.backend(), backend)
     config = recipe_config(args.dataset, args.recipe)
-    overrides = {"data_dir": args.data_dir, "limit": args.limit, "epochs": args.epochs, "seed": args.seed,
-                 "patience": None, "tensorboard": False, "cache_dir": args.cache_dir}
+    overrides = {
+        "data_dir": args.data_dir,
+        "limit": args.limit,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "patience": None,
+        "tensorboard": False,
+        "cache_dir": args.cache_dir,
+    }
     config = config.replace(**{k: v for k, v in overrides.items() if v is not None or k == "patience"})
     with tempfile.TemporaryDirectory(prefix=f"bilstm-attention-{backend}-") as scratch:
         run_dir = Path(scratch) / "run"
@@ -141,8 +149,10 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 def markdown_table(reports: list[dict[str, Any]]) -> str:
     """One row per backend: epoch times, batch throughput, one-review latency."""
     lines = [
-        ("| backend | first epoch (s) | last epoch (s) | train reviews/s | batch inference (reviews/s) "
-         "| one review, warm (ms) | one review, cold (ms) | test accuracy | load avg (1 min) |"),
+        (
+            "| backend | first epoch (s) | last epoch (s) | train reviews/s | batch inference (reviews/s) "
+            "| one review, warm (ms) | one review, cold (ms) | test accuracy | load avg (1 min) |"
+        ),
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in reports:
@@ -156,12 +166,35 @@ def markdown_table(reports: list[dict[str, Any]]) -> str:
 
 
 def _worker_command(args: argparse.Namespace, backend: str, out: Path) -> list[str]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--backend", backend, "--json-out", str(out),
-               "--dataset", args.dataset, "--recipe", args.recipe, "--epochs", str(args.epochs),
-               "--batch-size", str(args.batch_size), "--inference-reviews", str(args.inference_reviews),
-               "--latency-reviews", str(args.latency_reviews), "--repeats", str(args.repeats)]
-    for flag, value in (("--data-dir", args.data_dir), ("--limit", args.limit), ("--seed", args.seed),
-                        ("--cache-dir", args.cache_dir)):
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        "--backend",
+        backend,
+        "--json-out",
+        str(out),
+        "--dataset",
+        args.dataset,
+        "--recipe",
+        args.recipe,
+        "--epochs",
+        str(args.epochs),
+        "--batch-size",
+        str(args.batch_size),
+        "--inference-reviews",
+        str(args.inference_reviews),
+        "--latency-reviews",
+        str(args.latency_reviews),
+        "--repeats",
+        str(args.repeats),
+    ]
+    for flag, value in (
+        ("--data-dir", args.data_dir),
+        ("--limit", args.limit),
+        ("--seed", args.seed),
+        ("--cache-dir", args.cache_dir),
+    ):
         if value is not None:
             command += [flag, str(value)]
     return command
@@ -198,8 +231,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bilstm-attention-backends-") as scratch:
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             out = Path(scratch) / f"{backend}.json"
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-                   "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+            env = {
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+                "KERAS_BACKEND": backend,
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "PYTHONUNBUFFERED": "1",
+            }
             print(f"== {backend} (load average {os.getloadavg()[0]:.2f})", flush=True)
             completed = subprocess.run(_worker_command(args, backend, out), env=env, timeout=args.timeout, check=False)
             if completed.returncode != 0 or not out.is_file():
@@ -211,8 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     for backend, why in failures.items():
         print(f"{backend}: failed ({why})", file=sys.stderr)
-    output = Path(args.output) if args.output else (
-        DEFAULT_OUTPUT_DIR / f"backends-{args.dataset}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    output = (
+        Path(args.output)
+        if args.output
+        else (DEFAULT_OUTPUT_DIR / f"backends-{args.dataset}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     summary = {
         "command": "python benchmarks/backends.py " + shlex.join(argv if argv is not None else sys.argv[1:]),

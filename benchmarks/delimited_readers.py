@@ -82,10 +82,15 @@ def main() -> None:
     load_after = os.getloadavg()
     median = {name: statistics.median(values) for name, values in seconds.items()}
     result = {
-        "file": str(path), "rows": package.raw_rows, "repeats": args.repeats, "pandas": pd.__version__,
-        "median_seconds": median, "seconds": seconds,
+        "file": str(path),
+        "rows": package.raw_rows,
+        "repeats": args.repeats,
+        "pandas": pd.__version__,
+        "median_seconds": median,
+        "seconds": seconds,
         "ratio_to_package": {name: median[name] / median["package"] for name in ways},
-        "load_average_before": load_before, "load_average_after": load_after,
+        "load_average_before": load_before,
+        "load_average_after": load_after,
     }
     for name in ways:
         print(f"{name:15s} median {median[name]:.3f} s  ratio {result['ratio_to_package'][name]:.2f}")

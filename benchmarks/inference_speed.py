@@ -120,13 +120,24 @@ def main(argv: list[str] | None = None) -> int:
         )
         report["keras_predict"]["runtime"] = runtime_settings()
         report["speedup"] = {
-            key: (fast[key] / report["keras_predict"][key] if "per_second" in key
-                  else report["keras_predict"][key] / fast[key])
-            for key in ("latency_ms_median", "explain_latency_ms_median", "inference_reviews_per_second",
-                        "inference_end_to_end_reviews_per_second")
+            key: (
+                fast[key] / report["keras_predict"][key]
+                if "per_second" in key
+                else report["keras_predict"][key] / fast[key]
+            )
+            for key in (
+                "latency_ms_median",
+                "explain_latency_ms_median",
+                "inference_reviews_per_second",
+                "inference_end_to_end_reviews_per_second",
+            )
         }
-    report.update(machine=machine_description(), versions=versions(), command=" ".join(sys.argv),
-                  finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    report.update(
+        machine=machine_description(),
+        versions=versions(),
+        command=" ".join(sys.argv),
+        finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
     print(json.dumps({k: v for k, v in report.items() if k not in ("machine", "versions")}, indent=2))
     if args.save:
         backend = fast["runtime"]["backend"]

@@ -37,9 +37,32 @@ def make_run(directory: Path) -> Path:
         for index in range(3_000):
             writer.writerow([" ".join(rng.choice(words, size=60)) + (" good" if index % 2 else " bad"), index % 2])
     run = directory / "run"
-    argv = ["train", "--file", str(reviews), "--text-column", "review", "--label-column", "sentiment",
-            "--tokenizer", "whitespace", "--vocab-size", "20000", "--min-count", "1", "--embedding-dim", "128",
-            "--lstm-units", "64", "--epochs", "1", "--batch-size", "256", "--output", str(run), "--no-tensorboard"]
+    argv = [
+        "train",
+        "--file",
+        str(reviews),
+        "--text-column",
+        "review",
+        "--label-column",
+        "sentiment",
+        "--tokenizer",
+        "whitespace",
+        "--vocab-size",
+        "20000",
+        "--min-count",
+        "1",
+        "--embedding-dim",
+        "128",
+        "--lstm-units",
+        "64",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "256",
+        "--output",
+        str(run),
+        "--no-tensorboard",
+    ]
     assert main(argv) == 0
     return run
 

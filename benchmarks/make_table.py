@@ -1,6 +1,6 @@
 """Print the RESULTS.md table from the JSON reports in benchmarks/results/.
 
-    python benchmarks/make_table.py
+python benchmarks/make_table.py
 """
 
 from pathlib import Path

@@ -37,7 +37,9 @@ def _free_port() -> int:
 
 
 def _post(url: str, payload: dict) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=120) as response:
         return json.loads(response.read())
 
@@ -46,9 +48,25 @@ def measure(model: str, max_batch: int, requests: int, clients: int, wait_ms: fl
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "bilstm_attention", "serve", "--model", model, "--host", "127.0.0.1", "--port",
-         str(port), "--max-batch", str(max_batch), "--batch-wait-ms", str(wait_ms)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        [
+            sys.executable,
+            "-m",
+            "bilstm_attention",
+            "serve",
+            "--model",
+            model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--max-batch",
+            str(max_batch),
+            "--batch-wait-ms",
+            str(wait_ms),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     try:
         deadline = time.monotonic() + 300
@@ -70,8 +88,14 @@ def measure(model: str, max_batch: int, requests: int, clients: int, wait_ms: fl
         seconds = time.perf_counter() - started
         with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
             calls = json.loads(response.read())["batching"]["model_calls"] - before
-        return {"max_batch": max_batch, "requests": requests, "clients": clients, "seconds": round(seconds, 2),
-                "requests_per_second": round(requests / seconds, 1), "model_calls": calls}
+        return {
+            "max_batch": max_batch,
+            "requests": requests,
+            "clients": clients,
+            "seconds": round(seconds, 2),
+            "requests_per_second": round(requests / seconds, 1),
+            "model_calls": calls,
+        }
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -37,13 +37,18 @@ def main() -> None:
         second_seconds = time.perf_counter() - started
     result = {
         "reviews": len(splits.train) + len(splits.validation) + len(splits.test),
-        "first_seconds": first_seconds, "first_from_cache": first.from_cache,
-        "second_seconds": second_seconds, "second_from_cache": second.from_cache,
+        "first_seconds": first_seconds,
+        "first_from_cache": first.from_cache,
+        "second_seconds": second_seconds,
+        "second_from_cache": second.from_cache,
         "ratio": second_seconds / first_seconds,
-        "load_average_before": load_before, "load_average_after": os.getloadavg(),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
     }
-    print(f"{result['reviews']:,} reviews: tokenize + vocabulary {first_seconds:.2f} s; other vocabulary from the "
-          f"cached tokens {second_seconds:.2f} s (ratio {result['ratio']:.4f}); load {load_before[0]:.1f}")
+    print(
+        f"{result['reviews']:,} reviews: tokenize + vocabulary {first_seconds:.2f} s; other vocabulary from the "
+        f"cached tokens {second_seconds:.2f} s (ratio {result['ratio']:.4f}); load {load_before[0]:.1f}"
+    )
     out = HERE / "results" / "token_cache.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {out}")

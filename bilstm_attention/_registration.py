@@ -45,7 +45,7 @@ def register_now() -> None:
 def _register_quietly() -> None:
     try:
         register_now()
-    except Exception as exc:  # noqa: BLE001  (never break the user's `import keras`)
+    except Exception as exc:
         warnings.warn(
             f"bilstm_attention could not register its Keras layers ({type(exc).__name__}: {exc}); "
             "import bilstm_attention.layers before loading a model that uses them",

@@ -25,10 +25,27 @@ from bilstm_attention.version import __version__
 
 #: Fields every benchmark report has (tests check them).
 REPORT_FIELDS: tuple[str, ...] = (
-    "dataset", "recipe", "data", "test_accuracy", "test_f1", "epochs_run", "epoch_seconds",
-    "seconds_per_epoch", "train_reviews_per_second", "inference_reviews_per_second",
-    "inference_batch_size", "latency_ms_median", "peak_rss_mb", "tokenize_seconds",
-    "counts", "config", "machine", "versions", "seed", "command", "finished_at",
+    "dataset",
+    "recipe",
+    "data",
+    "test_accuracy",
+    "test_f1",
+    "epochs_run",
+    "epoch_seconds",
+    "seconds_per_epoch",
+    "train_reviews_per_second",
+    "inference_reviews_per_second",
+    "inference_batch_size",
+    "latency_ms_median",
+    "peak_rss_mb",
+    "tokenize_seconds",
+    "counts",
+    "config",
+    "machine",
+    "versions",
+    "seed",
+    "command",
+    "finished_at",
 )
 
 
@@ -72,8 +89,11 @@ def versions() -> dict[str, str]:
 
     import keras
 
-    found = {"python": platform.python_version(), "bilstm-attention": __version__,
-             "keras_backend": keras.backend.backend()}
+    found = {
+        "python": platform.python_version(),
+        "bilstm-attention": __version__,
+        "keras_backend": keras.backend.backend(),
+    }
     packages = ("tensorflow", "keras", "numpy", "kiwipiepy", "konlpy")
     if found["keras_backend"] == "jax":
         packages += ("jax", "jaxlib")
@@ -105,7 +125,7 @@ class PeakMemory:
             if self._stop.wait(self.interval):
                 return
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
@@ -130,8 +150,15 @@ def runtime_settings() -> dict[str, Any]:
         settings["tf_inter_op_threads"] = tf.config.threading.get_inter_op_parallelism_threads()
     except ImportError:  # pragma: no cover - TensorFlow is a dependency
         pass
-    names = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "XLA_FLAGS",
-             "TF_XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "KERAS_BACKEND")
+    names = (
+        "OMP_NUM_THREADS",
+        "TF_NUM_INTRAOP_THREADS",
+        "TF_NUM_INTEROP_THREADS",
+        "XLA_FLAGS",
+        "TF_XLA_FLAGS",
+        "TF_ENABLE_ONEDNN_OPTS",
+        "KERAS_BACKEND",
+    )
     settings["environment"] = {name: os.environ[name] for name in names if name in os.environ}
     settings["load_average"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     return settings
@@ -147,8 +174,9 @@ def _median_ms(call: Any, items: list[Any]) -> tuple[float, float]:
     return statistics.median(latencies), latencies[0]
 
 
-def measure_inference(model: Any, texts: list[str], *, batch_size: int = 256,
-                      latency_samples: int = 50, explain: bool = False) -> dict[str, Any]:
+def measure_inference(
+    model: Any, texts: list[str], *, batch_size: int = 256, latency_samples: int = 50, explain: bool = False
+) -> dict[str, Any]:
     """Batch throughput (encoded reviews -> probabilities, and raw text -> probabilities) and
     the median latency of classifying one raw review (tokenization included); with
     ``explain``, the median latency of :meth:`~bilstm_attention.SentimentModel.explain` too.
@@ -187,9 +215,18 @@ def measure_inference(model: Any, texts: list[str], *, batch_size: int = 256,
     }
 
 
-def run_recipe(dataset: str, recipe: str, *, data_dir: str | None = None, path: str | None = None,
-               limit: int | None = None, epochs: int | None = None, seed: int | None = None,
-               work_dir: str | Path | None = None, verbose: int | None = None) -> dict[str, Any]:
+def run_recipe(
+    dataset: str,
+    recipe: str,
+    *,
+    data_dir: str | None = None,
+    path: str | None = None,
+    limit: int | None = None,
+    epochs: int | None = None,
+    seed: int | None = None,
+    work_dir: str | Path | None = None,
+    verbose: int | None = None,
+) -> dict[str, Any]:
     """Train ``recipe`` on ``dataset`` and measure it; returns the report (see :data:`REPORT_FIELDS`).
 
     The tokenization cache is private to the run, so tokenization time is always measured.
@@ -236,14 +273,18 @@ def run_recipe(dataset: str, recipe: str, *, data_dir: str | None = None, path: 
         "machine": machine_description(),
         "versions": versions(),
         "seed": config.runtime.seed,
-        "command": "bilstm-attention " + shlex.join(sys.argv[1:]) if sys.argv and "bilstm" in sys.argv[0] else shlex.join(sys.argv),
+        "command": "bilstm-attention " + shlex.join(sys.argv[1:])
+        if sys.argv and "bilstm" in sys.argv[0]
+        else shlex.join(sys.argv),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     return report
 
 
 def _data_description(splits: Any, limit: int | None, path: str | None) -> str:
-    counts = f"{len(splits.train.texts)} train / {len(splits.validation.texts)} validation / {len(splits.test.texts)} test"
+    counts = (
+        f"{len(splits.train.texts)} train / {len(splits.validation.texts)} validation / {len(splits.test.texts)} test"
+    )
     notes = []
     if path:
         notes.append(f"file {Path(path).name}")
@@ -308,8 +349,11 @@ def results_table(results_dir: str | Path, datasets: list[str], recipes: tuple[s
             rows.append(markdown_row(report))
             commands.append(f"- {dataset} / {recipe}: `{report['command']}`")
     text = "\n".join(rows) + "\n\nCommands:\n\n" + "\n".join(commands) + "\n"
-    comparison = [comparison_row(dataset, reports[dataset, "seed"], reports[dataset, "tuned"])
-                  for dataset in datasets if (dataset, "seed") in reports and (dataset, "tuned") in reports]
+    comparison = [
+        comparison_row(dataset, reports[dataset, "seed"], reports[dataset, "tuned"])
+        for dataset in datasets
+        if (dataset, "seed") in reports and (dataset, "tuned") in reports
+    ]
     if comparison:
         text += "\n" + COMPARISON_HEADER + "\n" + "\n".join(comparison) + "\n"
     return text

@@ -164,7 +164,9 @@ def export_saved_model(run: str | os.PathLike[str], out: str | os.PathLike[str])
         archive.write_out(str(saved), verbose=False)
         _write_side_files(model, run_dir, saved, description)
         if out.exists():  # appeared while we were writing
-            raise RunDirectoryExistsError(f"{out} already exists; choose another --out (an export is never overwritten)")
+            raise RunDirectoryExistsError(
+                f"{out} already exists; choose another --out (an export is never overwritten)"
+            )
         os.rename(saved, out)
     finally:
         with contextlib.suppress(OSError):
@@ -241,7 +243,11 @@ def _readme(description: dict[str, Any]) -> str:
         + ", ".join(f"`{name}` int32 {tuple(shape)}" for name, shape in inputs.items())
         + " -> `probabilities`.",
         "- `explain`: the same inputs -> `probabilities`, `attention_weights` (0 on padding)"
-        + (", `bilstm_probability`." if "bilstm_probability" in description["signatures"][EXPLAIN_SIGNATURE]["outputs"] else "."),
+        + (
+            ", `bilstm_probability`."
+            if "bilstm_probability" in description["signatures"][EXPLAIN_SIGNATURE]["outputs"]
+            else "."
+        ),
         "",
         f"Probabilities: {description['probabilities']}.",
         "",

@@ -62,8 +62,6 @@ def clip_vocabulary(ids: Sequence[np.ndarray], vocab_size: int) -> list[np.ndarr
     return [np.where(seq >= vocab_size, 1, seq).astype(np.int32) for seq in ids]
 
 
-
-
 @dataclass(frozen=True)
 class ModelInputs:
     """Per review: the BiLSTM's token ids and, with the n-gram branch, the n-gram ids."""

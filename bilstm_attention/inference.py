@@ -61,10 +61,7 @@ class Explanation:
             "probability": self.probability,
             "bilstm_probability": self.bilstm_probability,
             "bilstm_weight": self.bilstm_weight,
-            "tokens": [
-                {"token": t, "weight": w, "known": k}
-                for t, w, k in zip(self.tokens, self.weights, self.known)
-            ],
+            "tokens": [{"token": t, "weight": w, "known": k} for t, w, k in zip(self.tokens, self.weights, self.known)],
         }
 
 
@@ -192,9 +189,7 @@ def load_model(path: str | Path, *, check: bool = True) -> SentimentModel:
     info = run.read_run_json()
     for required in (run.model_file, run.tokenizer_json, run.vocabulary_json):
         if not required.is_file():
-            raise ModelLoadError(
-                f"{run.root} is incomplete: {required.name} is missing (did the training run finish?)"
-            )
+            raise ModelLoadError(f"{run.root} is incomplete: {required.name} is missing (did the training run finish?)")
     class_names = _class_names(run, info)
     try:
         tokenizer_config = json.loads(run.tokenizer_json.read_text(encoding="utf-8"))
@@ -244,7 +239,7 @@ def load_model(path: str | Path, *, check: bool = True) -> SentimentModel:
             f"({run.model_file.stat().st_size} bytes); restore the file or train again"
         )
     try:
-        import bilstm_attention.layers  # noqa: F401  (registers the layers for deserialisation)
+        import bilstm_attention.layers
         import bilstm_attention.model  # noqa: F401
 
         model = keras.saving.load_model(run.model_file, safe_mode=True)
@@ -336,8 +331,7 @@ def _check_model(run: RunDirectory, model: keras.Model, features: FeatureSpec, c
         table = _layer(model, "ngram_weights") or _layer(model, "nblr_weights")
         if table is not None and table.input_dim != len(features.ngrams):
             raise ModelLoadError(
-                f"{where}: its n-gram table has {table.input_dim} rows, {run.ngrams_file.name} "
-                f"{len(features.ngrams)}"
+                f"{where}: its n-gram table has {table.input_dim} rows, {run.ngrams_file.name} {len(features.ngrams)}"
             )
 
 

@@ -15,9 +15,7 @@ def predicted_labels(probabilities: np.ndarray) -> np.ndarray:
     return probabilities.argmax(axis=-1).astype(np.int64)
 
 
-def classification_report(
-    labels: np.ndarray, probabilities: np.ndarray, num_classes: int = 2
-) -> dict[str, Any]:
+def classification_report(labels: np.ndarray, probabilities: np.ndarray, num_classes: int = 2) -> dict[str, Any]:
     """Accuracy, precision, recall, F1 and the confusion matrix.
 
     For two classes precision/recall/F1 are those of the positive class (1); for more

@@ -32,7 +32,11 @@ def ngram_matrix(ngram_ids: Sequence[np.ndarray], num_features: int) -> Any:
 
     lengths = np.fromiter((len(ids) for ids in ngram_ids), dtype=np.int64, count=len(ngram_ids))
     indptr = np.concatenate([[0], np.cumsum(lengths)])
-    indices = np.concatenate([np.asarray(ids, dtype=np.int64) for ids in ngram_ids]) if len(ngram_ids) else np.zeros(0, dtype=np.int64)
+    indices = (
+        np.concatenate([np.asarray(ids, dtype=np.int64) for ids in ngram_ids])
+        if len(ngram_ids)
+        else np.zeros(0, dtype=np.int64)
+    )
     if len(indices) and (indices.min() < 0 or indices.max() >= num_features):
         raise ConfigError(f"n-gram ids must be in [0, {num_features}), got {indices.min()}..{indices.max()}")
     matrix = sparse.csr_matrix(

@@ -73,7 +73,7 @@ class NgramVocabulary:
         base: int,
         max_size: int,
         min_count: int = 2,
-    ) -> "NgramVocabulary":
+    ) -> NgramVocabulary:
         """Keep the n-grams found in at least ``min_count`` reviews, at most ``max_size`` of
         them, by document frequency (ties by key: deterministic)."""
         if max_size < 1:
@@ -108,7 +108,7 @@ class NgramVocabulary:
             np.savez(tmp, keys=self.keys, order=self.order, base=self.base)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "NgramVocabulary":
+    def load(cls, path: str | os.PathLike[str]) -> NgramVocabulary:
         """Read a file written by :meth:`save`; a bad file raises :class:`DataError` naming it."""
         path = Path(path)
         try:

@@ -25,6 +25,7 @@ from bilstm_attention.model.classifier import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME
 
 tf = require("tensorflow", "train")
 
+
 def bucket_boundaries(max_length: int, smallest: int = 16, growth: float = 1.25) -> list[int]:
     """Geometric bucket edges ``smallest, ~smallest*growth, ... < max_length``.
 
@@ -66,7 +67,9 @@ def _pad_to_fixed_lengths(dataset: tf.data.Dataset, pad_to: int | None) -> tf.da
     def pad(sequences: tf.Tensor) -> tf.Tensor:
         length = tf.shape(sequences)[1]
         index = tf.searchsorted(table, tf.reshape(length, [1]))[0]
-        target = tf.where(index < len(FIXED_LENGTHS), tf.gather(table, tf.minimum(index, len(FIXED_LENGTHS) - 1)), length)
+        target = tf.where(
+            index < len(FIXED_LENGTHS), tf.gather(table, tf.minimum(index, len(FIXED_LENGTHS) - 1)), length
+        )
         return tf.pad(sequences, [[0, 0], [0, target - length]])
 
     def features_of(features: Any) -> Any:

@@ -104,7 +104,9 @@ def recipe_settings(dataset: str, recipe: str) -> dict[str, Any]:
         return settings
     recipes = _recipes_file()
     settings = _merge(settings, recipes["common"][recipe], f"common.{recipe}")
-    return _merge(settings, recipes.get("datasets", {}).get(spec.name, {}).get(recipe), f"datasets.{spec.name}.{recipe}")
+    return _merge(
+        settings, recipes.get("datasets", {}).get(spec.name, {}).get(recipe), f"datasets.{spec.name}.{recipe}"
+    )
 
 
 def recipe_config(dataset: str, recipe: str = DEFAULT_RECIPE) -> TrainConfig:

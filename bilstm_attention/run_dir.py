@@ -50,7 +50,13 @@ MANIFEST_FORMAT = "bilstm-attention-run-manifest"
 MANIFEST_VERSION = 1
 #: Files recorded in ``manifest.json`` (those present at the end of training).
 MANIFEST_FILES: tuple[str, ...] = (
-    "run.json", "tokenizer.json", "vocabulary.json", "ngrams.npz", "model.keras", "history.json", "metrics.json",
+    "run.json",
+    "tokenizer.json",
+    "vocabulary.json",
+    "ngrams.npz",
+    "model.keras",
+    "history.json",
+    "metrics.json",
 )
 #: The files loading a run reads, checked against the manifest.
 LOADED_FILES: tuple[str, ...] = ("run.json", "tokenizer.json", "vocabulary.json", "ngrams.npz", "model.keras")

@@ -74,7 +74,7 @@ def _font_family(tokens: Sequence[str]) -> list[str]:
     return [font, "DejaVu Sans"]
 
 
-def shown_tokens(explanation: "Explanation", max_tokens: int = MAX_SHOWN_TOKENS) -> list[tuple[str, float]]:
+def shown_tokens(explanation: Explanation, max_tokens: int = MAX_SHOWN_TOKENS) -> list[tuple[str, float]]:
     """The ``(token, weight)`` pairs a heatmap draws: every token when there are at most
     ``max_tokens``, else the ``max_tokens`` with the largest weights in reading order, with a
     ``"…"`` (weight 0) where tokens were left out. Tokens longer than
@@ -107,7 +107,7 @@ def shown_tokens(explanation: "Explanation", max_tokens: int = MAX_SHOWN_TOKENS)
     return shown
 
 
-def heading(explanation: "Explanation") -> str:
+def heading(explanation: Explanation) -> str:
     """``label (probability)``; for an ensemble also the BiLSTM's own probability and share,
     since the attention shown belongs to the BiLSTM alone."""
     text = f"{explanation.label} ({explanation.probability:.3f})"
@@ -120,7 +120,7 @@ def heading(explanation: "Explanation") -> str:
 
 
 def save_heatmap(
-    explanation: "Explanation",
+    explanation: Explanation,
     path: str | Path,
     *,
     width: float = 10.0,
@@ -157,7 +157,7 @@ def save_heatmap(
     return path
 
 
-def heatmap_figure(explanation: "Explanation", *, width: float = 10.0, max_tokens: int = MAX_SHOWN_TOKENS):  # -> Figure
+def heatmap_figure(explanation: Explanation, *, width: float = 10.0, max_tokens: int = MAX_SHOWN_TOKENS):  # -> Figure
     """A matplotlib figure: tokens in reading order, each on a box shaded by its weight
     (at most ``max_tokens`` of them, see :func:`shown_tokens`)."""
     matplotlib = require("matplotlib", "plots")
@@ -186,7 +186,14 @@ def heatmap_figure(explanation: "Explanation", *, width: float = 10.0, max_token
     for token, weight in zip(tokens, weights):
         shade = norm(weight)
         text = axes.text(
-            0, 0, token or "∅", fontsize=12, family=family, va="top", ha="left", parse_math=False,
+            0,
+            0,
+            token or "∅",
+            fontsize=12,
+            family=family,
+            va="top",
+            ha="left",
+            parse_math=False,
             color="white" if shade > 0.6 else "black",
             bbox={"boxstyle": "round,pad=0.3", "facecolor": cmap(shade), "edgecolor": "none"},
             transform=None,
@@ -216,7 +223,7 @@ def heatmap_figure(explanation: "Explanation", *, width: float = 10.0, max_token
     return figure
 
 
-def heatmap_html(explanation: "Explanation", *, standalone: bool = False, max_tokens: int = MAX_SHOWN_TOKENS) -> str:
+def heatmap_html(explanation: Explanation, *, standalone: bool = False, max_tokens: int = MAX_SHOWN_TOKENS) -> str:
     """HTML with one ``<span>`` per token whose background darkens with its weight (at most
     ``max_tokens`` of them, see :func:`shown_tokens`)."""
     pairs = shown_tokens(explanation, max_tokens)

@@ -27,7 +27,9 @@ OTHER = "jax" if CURRENT == "tensorflow" else "tensorflow"
 
 
 def test_select_backend_rejects_unknown_names(monkeypatch) -> None:
-    with pytest.raises(ConfigError, match=r"unknown Keras backend 'torch' \(--backend\); choose one of: tensorflow, jax"):
+    with pytest.raises(
+        ConfigError, match=r"unknown Keras backend 'torch' \(--backend\); choose one of: tensorflow, jax"
+    ):
         select_backend("torch")
     monkeypatch.setenv("KERAS_BACKEND", "numpy")
     with pytest.raises(ConfigError, match="unknown Keras backend 'numpy' .from the environment variable KERAS_BACKEND"):
@@ -38,7 +40,9 @@ def test_select_backend_cannot_switch_after_keras_was_imported(monkeypatch) -> N
     monkeypatch.setenv("KERAS_BACKEND", CURRENT)
     assert select_backend(CURRENT) == CURRENT
     assert select_backend() == CURRENT
-    with pytest.raises(ConfigError, match=rf"already imported with the '{CURRENT}' backend .* \(set KERAS_BACKEND={OTHER}"):
+    with pytest.raises(
+        ConfigError, match=rf"already imported with the '{CURRENT}' backend .* \(set KERAS_BACKEND={OTHER}"
+    ):
         select_backend(OTHER)
     assert os.environ["KERAS_BACKEND"] == CURRENT  # nothing changed
 
@@ -47,8 +51,12 @@ def test_select_backend_names_the_pip_extra_when_jax_is_missing(monkeypatch) -> 
     monkeypatch.delitem(sys.modules, "keras")  # as if keras had not been imported yet
     monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real_find_spec(name, *a))
-    with pytest.raises(ConfigError, match=r"the 'jax' backend needs the 'jax' package.*pip install 'bilstm-attention\[jax\]'"):
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real_find_spec(name, *a)
+    )
+    with pytest.raises(
+        ConfigError, match=r"the 'jax' backend needs the 'jax' package.*pip install 'bilstm-attention\[jax\]'"
+    ):
         select_backend("jax")
     assert os.environ["KERAS_BACKEND"] == "tensorflow"
     assert select_backend("tensorflow") == "tensorflow"  # installed: sets the variable
@@ -61,7 +69,9 @@ def test_cli_backend_option_errors(monkeypatch, capsys) -> None:
     assert f"error: Keras was already imported with the '{CURRENT}' backend" in capsys.readouterr().err
     monkeypatch.setenv("KERAS_BACKEND", "torch")
     assert main(["datasets", "list"]) == 2
-    assert "error: unknown Keras backend 'torch' (from the environment variable KERAS_BACKEND)" in capsys.readouterr().err
+    assert (
+        "error: unknown Keras backend 'torch' (from the environment variable KERAS_BACKEND)" in capsys.readouterr().err
+    )
     with pytest.raises(SystemExit):
         main(["--backend", "theano", "datasets", "list"])
     assert "invalid choice: 'theano'" in capsys.readouterr().err
@@ -78,12 +88,22 @@ def test_backend_option_is_set_before_keras_is_imported(tmp_path: Path) -> None:
         "m.run_predict = lambda args: print('backend', __import__('keras').backend.backend())\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
-    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "tensorflow",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
     if importlib.util.find_spec("jax") is None:
         pytest.skip("jax is not installed")
-    result = subprocess.run([sys.executable, "-c", code, "--backend", "jax", "predict", "--model", "x", "hi"],
-                            env=env, capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code, "--backend", "jax", "predict", "--model", "x", "hi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "backend jax" in result.stdout
 
@@ -103,8 +123,9 @@ def trained_here(reviews: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return run
 
 
-def test_fixed_shapes_pad_batches_to_a_few_lengths_without_changing_predictions(trained_here: Path,
-                                                                                 monkeypatch) -> None:
+def test_fixed_shapes_pad_batches_to_a_few_lengths_without_changing_predictions(
+    trained_here: Path, monkeypatch
+) -> None:
     """What the JAX backend gets (padding up to FIXED_LENGTHS) gives the same probabilities."""
     from bilstm_attention import load_model, pipeline
 
@@ -125,19 +146,35 @@ def test_fixed_shapes_pad_batches_to_a_few_lengths_without_changing_predictions(
     np.testing.assert_allclose(model.predict_inputs(inputs), fixed, atol=1e-6)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("jax") is None or importlib.util.find_spec("tensorflow") is None,
-                    reason="needs both jax and tensorflow")
-def test_pipeline_on_the_other_backend_and_runs_load_on_either(reviews: Path, trained_here: Path,
-                                                                 tmp_path: Path) -> None:
+@pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None or importlib.util.find_spec("tensorflow") is None,
+    reason="needs both jax and tensorflow",
+)
+def test_pipeline_on_the_other_backend_and_runs_load_on_either(
+    reviews: Path, trained_here: Path, tmp_path: Path
+) -> None:
     """train/evaluate/predict/explain on the other backend in a subprocess; a run trained on
     each backend predicts the same probabilities (1e-5) on both."""
     here = trained_here
-    env = {**os.environ, "KERAS_BACKEND": OTHER, "TF_CPP_MIN_LOG_LEVEL": "2",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": OTHER,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
     result = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "tests" / "backends" / "pipeline_check.py"), str(reviews), str(here),
-         str(tmp_path)],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            str(REPO_ROOT / "tests" / "backends" / "pipeline_check.py"),
+            str(reviews),
+            str(here),
+            str(tmp_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     assert f"PIPELINE CHECK OK {OTHER}" in result.stdout

@@ -14,10 +14,10 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from bilstm_attention.benchmark import REPORT_FIELDS, markdown_row, results_table  # noqa: E402
-from bilstm_attention.cli import main  # noqa: E402
-from bilstm_attention.errors import ConfigError  # noqa: E402
-from bilstm_attention.recipes import recipe_config  # noqa: E402
+from bilstm_attention.benchmark import REPORT_FIELDS, markdown_row, results_table
+from bilstm_attention.cli import main
+from bilstm_attention.errors import ConfigError
+from bilstm_attention.recipes import recipe_config
 
 
 def check_report(report: dict, dataset: str, recipe: str) -> None:
@@ -26,8 +26,14 @@ def check_report(report: dict, dataset: str, recipe: str) -> None:
     assert report["dataset"] == dataset and report["recipe"] == recipe
     assert 0.0 <= report["test_accuracy"] <= 1.0 and 0.0 <= report["test_f1"] <= 1.0
     assert report["epochs_run"] == len(report["epoch_seconds"]) >= 1
-    for name in ("seconds_per_epoch", "train_reviews_per_second", "inference_reviews_per_second",
-                 "latency_ms_median", "peak_rss_mb", "tokenize_seconds"):
+    for name in (
+        "seconds_per_epoch",
+        "train_reviews_per_second",
+        "inference_reviews_per_second",
+        "latency_ms_median",
+        "peak_rss_mb",
+        "tokenize_seconds",
+    ):
         assert math.isfinite(report[name]) and report[name] > 0, name
     assert report["machine"]["logical_cores"] >= 1
     assert report["runtime"]["backend"] in ("tensorflow", "jax")
@@ -41,8 +47,24 @@ def check_report(report: dict, dataset: str, recipe: str) -> None:
 
 def test_imdb_seed_and_tuned_side_by_side(shared_datasets: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "results"
-    assert main(["benchmark", "--dataset", "imdb", "--data-dir", str(shared_datasets), "--limit", "60",
-                 "--epochs", "1", "--output-dir", str(out)]) == 0
+    assert (
+        main(
+            [
+                "benchmark",
+                "--dataset",
+                "imdb",
+                "--data-dir",
+                str(shared_datasets),
+                "--limit",
+                "60",
+                "--epochs",
+                "1",
+                "--output-dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "tuned/seed wall time per epoch" in printed
     for recipe in ("seed", "tuned"):
@@ -73,14 +95,23 @@ def test_imdb_seed_and_tuned_side_by_side(shared_datasets: Path, tmp_path: Path,
 
 @pytest.mark.parametrize(
     ("dataset", "path"),
-    [("nsmc", None), ("steam", "steam/steam.partial.txt"), ("naver_shopping", "naver_shopping/naver_shopping.preview.txt")],
+    [
+        ("nsmc", None),
+        ("steam", "steam/steam.partial.txt"),
+        ("naver_shopping", "naver_shopping/naver_shopping.preview.txt"),
+    ],
 )
 def test_korean_tuned_recipe_smoke(dataset: str, path: str | None, shared_datasets: Path, tmp_path: Path) -> None:
     from bilstm_attention.benchmark import run_recipe
 
     report = run_recipe(
-        dataset, "tuned", data_dir=str(shared_datasets), path=str(shared_datasets / path) if path else None,
-        limit=60, epochs=1, verbose=0,
+        dataset,
+        "tuned",
+        data_dir=str(shared_datasets),
+        path=str(shared_datasets / path) if path else None,
+        limit=60,
+        epochs=1,
+        verbose=0,
     )
     check_report(report, dataset, "tuned")
 

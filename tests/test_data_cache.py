@@ -109,8 +109,9 @@ def test_another_vocabulary_reuses_the_cached_tokens(splits, tmp_path):
         assert len(again.vocabulary) <= vocab_size
         for name in ("train", "validation", "test"):
             texts = getattr(splits, name).texts
-            assert all(np.array_equal(ids, expected.encode(text.split()))
-                       for ids, text in zip(getattr(again, name).ids, texts))
+            assert all(
+                np.array_equal(ids, expected.encode(text.split())) for ids, text in zip(getattr(again, name).ids, texts)
+            )
 
 
 def test_real_tokenizer_by_name_and_by_config(splits, tmp_path):
@@ -129,8 +130,9 @@ def test_real_tokenizer_by_name_and_by_config(splits, tmp_path):
 def test_unreadable_cache_file_is_ignored_with_a_warning_and_rewritten(splits, tmp_path, damage):
     first = encode_dataset(splits, CountingTokenizer(), 50, cache_dir=tmp_path, progress=False)
     data = first.cache_path.read_bytes()
-    first.cache_path.write_bytes({"garbage": b"not a zip file at all", "truncated": data[: len(data) // 2],
-                                  "empty": b""}[damage])
+    first.cache_path.write_bytes(
+        {"garbage": b"not a zip file at all", "truncated": data[: len(data) // 2], "empty": b""}[damage]
+    )
     tokenizer = CountingTokenizer()
     with pytest.warns(DataWarning, match=r"ignoring the unreadable cache file .*\.npz .*; it will be rewritten"):
         again = encode_dataset(splits, tokenizer, 50, cache_dir=tmp_path, progress=False)
@@ -196,7 +198,7 @@ def test_a_killed_writer_leaves_no_cache_that_is_read_as_valid(spec, splits, tmp
         store._save_arrays = killed
         spec = load_registry({str(registry_file)!r}).get("tiny_nsmc")
         splits = load_dataset(spec, {str(FIXTURES)!r}, progress=False, download=False)
-        encode_dataset(splits, "whitespace", 50, cache_dir={str(tmp_path / 'cache')!r}, progress=False)
+        encode_dataset(splits, "whitespace", 50, cache_dir={str(tmp_path / "cache")!r}, progress=False)
         """
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=False)

@@ -27,10 +27,13 @@ def run(argv: list[str]) -> int:
 @pytest.fixture()
 def fake_nsmc(tmp_path):
     """A data dir whose nsmc files are the tiny fixtures: not upstream, wrong structure."""
-    return fx.data_dir_with(tmp_path, {
-        "nsmc/ratings_train.txt": FIXTURES / "tiny_nsmc" / "ratings_train.txt",
-        "nsmc/ratings_test.txt": FIXTURES / "tiny_nsmc" / "ratings_test.txt",
-    })
+    return fx.data_dir_with(
+        tmp_path,
+        {
+            "nsmc/ratings_train.txt": FIXTURES / "tiny_nsmc" / "ratings_train.txt",
+            "nsmc/ratings_test.txt": FIXTURES / "tiny_nsmc" / "ratings_test.txt",
+        },
+    )
 
 
 def test_list(capsys, fake_nsmc):
@@ -53,7 +56,8 @@ def test_list_points_at_non_upstream_files(capsys, tmp_path):
     data = fx.data_dir_with(tmp_path, {"steam/steam.partial.txt": FIXTURES / "tiny_steam.txt"})
     assert run(["datasets", "list", "--data-dir", str(data)]) == 0
     assert f"other file {data / 'steam' / 'steam.partial.txt'} (not the upstream file; load it with path=" in (
-        capsys.readouterr().out)
+        capsys.readouterr().out
+    )
 
 
 def test_verify_fails_naming_the_offending_files(capsys, fake_nsmc):
@@ -64,15 +68,20 @@ def test_verify_fails_naming_the_offending_files(capsys, fake_nsmc):
     assert f"[failed] {train}" in captured.out
     assert "differs from upstream (e03b7d14e9e41be8d464a28057cd25d7396c53e67aa7fd5f7e552c59b0ee2940)" in captured.out
     assert "structure checks fail: train: 13 rows, expected 150,000" in captured.out
-    assert f"error: verification failed for nsmc: {train} (failed); {fake_nsmc / 'nsmc' / 'ratings_test.txt'} (failed)" \
+    assert (
+        f"error: verification failed for nsmc: {train} (failed); {fake_nsmc / 'nsmc' / 'ratings_test.txt'} (failed)"
         in captured.err
+    )
 
 
 def test_verify_reports_a_malformed_file_with_its_line(capsys, tmp_path):
-    data = fx.data_dir_with(tmp_path, {
-        "nsmc/ratings_train.txt": b"id\tdocument\tlabel\n1\tgood\t1\n2\tbad\n",
-        "nsmc/ratings_test.txt": FIXTURES / "tiny_nsmc" / "ratings_test.txt",
-    })
+    data = fx.data_dir_with(
+        tmp_path,
+        {
+            "nsmc/ratings_train.txt": b"id\tdocument\tlabel\n1\tgood\t1\n2\tbad\n",
+            "nsmc/ratings_test.txt": FIXTURES / "tiny_nsmc" / "ratings_test.txt",
+        },
+    )
     assert run(["datasets", "verify", "nsmc", "--data-dir", str(data)]) == 1
     out = capsys.readouterr().out
     assert f"[failed] {data / 'nsmc' / 'ratings_train.txt'}" in out

@@ -73,9 +73,12 @@ def test_rebuilt_archive_with_other_order_is_accepted_with_both_digests(archive_
     original = quiet_load(spec, data_dir)
     rebuilt = fx.build_imdb_tar(tmp_path / "rebuilt.tar.gz", order="reversed")
     archive.write_bytes(rebuilt.read_bytes())
-    with pytest.warns(DataWarning, match=rf"aclImdb_v1\.tar\.gz: sha256 {fx.sha256_of(archive)} differs from "
-                                         rf"upstream's {spec.file('archive').checksum.value}; accepted because its "
-                                         r"structure checks pass \(train 8 rows, test 6 rows, unlabeled 3 rows\)"):
+    with pytest.warns(
+        DataWarning,
+        match=rf"aclImdb_v1\.tar\.gz: sha256 {fx.sha256_of(archive)} differs from "
+        rf"upstream's {spec.file('archive').checksum.value}; accepted because its "
+        r"structure checks pass \(train 8 rows, test 6 rows, unlabeled 3 rows\)",
+    ):
         again = load_dataset(spec, data_dir, progress=False, download=False)
     assert again.train.texts == original.train.texts and again.test.texts == original.test.texts
     assert again.fingerprint != original.fingerprint  # other bytes, other fingerprint
@@ -88,8 +91,11 @@ def test_archive_missing_a_review_fails_the_structure_checks(archive_dir):
     reviews = {k: list(v) for k, v in fx.IMDB_REVIEWS.items()}
     reviews[("train", "pos")].pop()
     fx.build_imdb_tar(archive, reviews=reviews)
-    with pytest.raises(ChecksumError, match=r"differs from upstream .* and its structure checks fail: train: 7 rows, "
-                                            r"expected 8; train: 3 reviews of class 'positive', expected 4"):
+    with pytest.raises(
+        ChecksumError,
+        match=r"differs from upstream .* and its structure checks fail: train: 7 rows, "
+        r"expected 8; train: 3 reviews of class 'positive', expected 4",
+    ):
         load_dataset(spec, data_dir, progress=False, download=False)
 
 
@@ -137,8 +143,11 @@ def test_truncated_archive_names_the_file(archive_dir):
     data_dir, archive, spec = archive_dir
     data = archive.read_bytes()
     archive.write_bytes(data[: len(data) // 2])
-    with pytest.raises(TruncatedArchiveError, match=r"aclImdb_v1\.tar\.gz is truncated or corrupted: reading stopped "
-                                                    r"after [\d,]+ members.*Delete it and download it again"):
+    with pytest.raises(
+        TruncatedArchiveError,
+        match=r"aclImdb_v1\.tar\.gz is truncated or corrupted: reading stopped "
+        r"after [\d,]+ members.*Delete it and download it again",
+    ):
         load_dataset(spec, data_dir, progress=False, download=False)
 
 
@@ -198,12 +207,18 @@ def test_safe_extract_is_atomic_and_refuses_to_overwrite(archive_dir, tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ([("aclImdb/train/pos/99_3.txt", b"Not that good")],
-         r"aclImdb/train/pos/99_3\.txt: rating 3 is outside the label rule \(pos means 7-10\)"),
-        ([("aclImdb/train/neutral/0_5.txt", b"So-so")],
-         r"unexpected folder in 'aclImdb/train/neutral/0_5\.txt' \(expected neg, pos, unsup\)"),
-        ([("aclImdb/test/neg/50_2.txt", "별로".encode("cp949"))],
-         r"aclImdb/test/neg/50_2\.txt is not valid utf-8 \(byte 0xba at offset 0\)"),
+        (
+            [("aclImdb/train/pos/99_3.txt", b"Not that good")],
+            r"aclImdb/train/pos/99_3\.txt: rating 3 is outside the label rule \(pos means 7-10\)",
+        ),
+        (
+            [("aclImdb/train/neutral/0_5.txt", b"So-so")],
+            r"unexpected folder in 'aclImdb/train/neutral/0_5\.txt' \(expected neg, pos, unsup\)",
+        ),
+        (
+            [("aclImdb/test/neg/50_2.txt", "별로".encode("cp949"))],
+            r"aclImdb/test/neg/50_2\.txt is not valid utf-8 \(byte 0xba at offset 0\)",
+        ),
         ([("aclImdb/test/neg/51_2.txt", b"  \n")], r"aclImdb/test/neg/51_2\.txt: empty review text"),
         ([("aclImdb/test/neg/0_2.txt", b"again")], r"review id 0 appears twice in test/neg"),
     ],
@@ -223,8 +238,11 @@ def test_not_an_archive(tmp_path, archive_dir):
         load_dataset(spec, path=bogus, progress=False)
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(DatasetNotFoundError, match=r"empty is neither aclImdb_v1\.tar\.gz nor an extracted aclImdb/ "
-                                                   r"folder \(with train/ and test/\), and contains neither"):
+    with pytest.raises(
+        DatasetNotFoundError,
+        match=r"empty is neither aclImdb_v1\.tar\.gz nor an extracted aclImdb/ "
+        r"folder \(with train/ and test/\), and contains neither",
+    ):
         load_dataset(spec, path=empty, progress=False)
 
 

@@ -27,8 +27,11 @@ def isolated_cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def imdb(shared_datasets, isolated_cache):
     started = time.perf_counter()
-    with pytest.warns(DataWarning, match=rf"aclImdb_v1\.tar\.gz: sha256 {REBUILT_IMDB} differs from upstream's "
-                                         rf"{UPSTREAM_IMDB}; accepted because its structure checks pass"):
+    with pytest.warns(
+        DataWarning,
+        match=rf"aclImdb_v1\.tar\.gz: sha256 {REBUILT_IMDB} differs from upstream's "
+        rf"{UPSTREAM_IMDB}; accepted because its structure checks pass",
+    ):
         splits = load_dataset("imdb", shared_datasets, progress=False, download=False)
     print(f"\nIMDB full load from the tarball: {time.perf_counter() - started:.1f} s")
     return splits
@@ -92,9 +95,12 @@ def test_nsmc_second_encoding_comes_from_the_cache(nsmc, tmp_path):
 
 def test_steam_partial_copy_through_an_explicit_path(shared_datasets):
     path = shared_datasets / "steam" / "steam.partial.txt"
-    with pytest.warns(DataWarning, match=r"steam\.partial\.txt is not the upstream steam\.txt \(git_blob "
-                                         r"23ea6d3c0f17bdf346a462e6f7e0e7c5b2130339, upstream "
-                                         r"358da9142ab212ed3018e5bf53d099a166a31395\)"):
+    with pytest.warns(
+        DataWarning,
+        match=r"steam\.partial\.txt is not the upstream steam\.txt \(git_blob "
+        r"23ea6d3c0f17bdf346a462e6f7e0e7c5b2130339, upstream "
+        r"358da9142ab212ed3018e5bf53d099a166a31395\)",
+    ):
         splits = load_dataset("steam", path=path, progress=False)
     assert splits.report.rows == {"all": 30_008}
     before = splits.report.before_validation
@@ -109,8 +115,9 @@ def test_shopping_preview_with_the_label_rule(shared_datasets):
     with pytest.warns(DataWarning, match=r"naver_shopping\.preview\.txt is not the upstream naver_shopping\.txt"):
         splits = load_dataset("naver_shopping", path=path, progress=False, validation_fraction=0)
     assert splits.report.rows == {"all": 10}
-    texts = dict(zip(splits.train.texts + splits.test.texts,
-                     [*splits.train.labels.tolist(), *splits.test.labels.tolist()]))
+    texts = dict(
+        zip(splits.train.texts + splits.test.texts, [*splits.train.labels.tolist(), *splits.test.labels.tolist()])
+    )
     ratings = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         rating, text = line.split("\t")

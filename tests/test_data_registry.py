@@ -41,7 +41,10 @@ def test_registry_is_package_data():
 def test_checksums_and_sizes_match_the_upstream_files():
     imdb = get_spec("imdb").file("archive")
     assert (imdb.size, imdb.checksum.algorithm, imdb.checksum.value) == (
-        84125825, "sha256", "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe")
+        84125825,
+        "sha256",
+        "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
+    )
     nsmc = get_spec("nsmc")
     assert nsmc.file("train").checksum.value == "e03b7d14e9e41be8d464a28057cd25d7396c53e67aa7fd5f7e552c59b0ee2940"
     assert nsmc.file("test").size == 4893335
@@ -88,30 +91,54 @@ def _broken(mutate) -> dict:
     ("mutate", "message"),
     [
         (lambda d: d["datasets"]["tiny_nsmc"].pop("language"), r"datasets\.tiny_nsmc\.language: is required"),
-        (lambda d: d["datasets"]["tiny_nsmc"]["files"]["train"].update(sha256="abc"),
-         r"datasets\.tiny_nsmc\.files\.train\.sha256: expected 64 lowercase hex digits"),
-        (lambda d: d["datasets"]["tiny_nsmc"]["files"]["train"].pop("sha256"),
-         r"datasets\.tiny_nsmc\.files\.train\.sha256: a downloadable file needs a checksum"),
-        (lambda d: d["datasets"]["tiny_nsmc"].update(vocab_sise=3),
-         r"datasets\.tiny_nsmc\.vocab_sise: unknown key \(typo\?\)"),
-        (lambda d: d["datasets"]["tiny_nsmc"]["format"].update(text_column="review"),
-         r"datasets\.tiny_nsmc\.format\.text_column: 'review' is not one of the columns"),
-        (lambda d: d["datasets"]["tiny_nsmc"]["format"].update(separator="\t\t"),
-         r"datasets\.tiny_nsmc\.format\.separator: must be one character"),
-        (lambda d: d["datasets"]["tiny_steam"]["label_rule"]["classes"].update(positive=["0"]),
-         r"datasets\.tiny_steam\.label_rule\.classes\.positive: value '0' is also listed under 'negative'"),
-        (lambda d: d["datasets"]["tiny_steam"]["label_rule"]["classes"].update(neutral=["2"]),
-         r"datasets\.tiny_steam\.label_rule\.classes\.neutral: is not one of class_names"),
-        (lambda d: d["datasets"]["tiny_steam"]["split"].update(test_fraction=1.5),
-         r"datasets\.tiny_steam\.split\.test_fraction: must be a number in \[0, 1\)"),
-        (lambda d: d["datasets"]["tiny_steam"].update(language="de"),
-         r"datasets\.tiny_steam\.language: must be one of en, ko"),
-        (lambda d: d["datasets"]["tiny_steam"]["known_defects"].update(all=[0]),
-         r"datasets\.tiny_steam\.known_defects\.all: line numbers are positive integers"),
-        (lambda d: d["datasets"]["tiny_shopping"].update(aliases=["tiny_nsmc"]),
-         r"datasets\.tiny_shopping\.aliases: 'tiny_nsmc' is already taken"),
-        (lambda d: d["defaults"]["validation"].update(fraction="0.1"),
-         r"defaults\.validation\.fraction: must be a number in \[0, 1\)"),
+        (
+            lambda d: d["datasets"]["tiny_nsmc"]["files"]["train"].update(sha256="abc"),
+            r"datasets\.tiny_nsmc\.files\.train\.sha256: expected 64 lowercase hex digits",
+        ),
+        (
+            lambda d: d["datasets"]["tiny_nsmc"]["files"]["train"].pop("sha256"),
+            r"datasets\.tiny_nsmc\.files\.train\.sha256: a downloadable file needs a checksum",
+        ),
+        (
+            lambda d: d["datasets"]["tiny_nsmc"].update(vocab_sise=3),
+            r"datasets\.tiny_nsmc\.vocab_sise: unknown key \(typo\?\)",
+        ),
+        (
+            lambda d: d["datasets"]["tiny_nsmc"]["format"].update(text_column="review"),
+            r"datasets\.tiny_nsmc\.format\.text_column: 'review' is not one of the columns",
+        ),
+        (
+            lambda d: d["datasets"]["tiny_nsmc"]["format"].update(separator="\t\t"),
+            r"datasets\.tiny_nsmc\.format\.separator: must be one character",
+        ),
+        (
+            lambda d: d["datasets"]["tiny_steam"]["label_rule"]["classes"].update(positive=["0"]),
+            r"datasets\.tiny_steam\.label_rule\.classes\.positive: value '0' is also listed under 'negative'",
+        ),
+        (
+            lambda d: d["datasets"]["tiny_steam"]["label_rule"]["classes"].update(neutral=["2"]),
+            r"datasets\.tiny_steam\.label_rule\.classes\.neutral: is not one of class_names",
+        ),
+        (
+            lambda d: d["datasets"]["tiny_steam"]["split"].update(test_fraction=1.5),
+            r"datasets\.tiny_steam\.split\.test_fraction: must be a number in \[0, 1\)",
+        ),
+        (
+            lambda d: d["datasets"]["tiny_steam"].update(language="de"),
+            r"datasets\.tiny_steam\.language: must be one of en, ko",
+        ),
+        (
+            lambda d: d["datasets"]["tiny_steam"]["known_defects"].update(all=[0]),
+            r"datasets\.tiny_steam\.known_defects\.all: line numbers are positive integers",
+        ),
+        (
+            lambda d: d["datasets"]["tiny_shopping"].update(aliases=["tiny_nsmc"]),
+            r"datasets\.tiny_shopping\.aliases: 'tiny_nsmc' is already taken",
+        ),
+        (
+            lambda d: d["defaults"]["validation"].update(fraction="0.1"),
+            r"defaults\.validation\.fraction: must be a number in \[0, 1\)",
+        ),
         (lambda d: d.update(registry_version=2), r"registry_version: this package reads version 1, got 2"),
     ],
 )

@@ -9,6 +9,7 @@ import sys
 import threading
 import warnings
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -25,7 +26,7 @@ FIXTURES = fx.HERE
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
     def log_message(self, *args):  # keep test output clean
         pass
@@ -69,8 +70,13 @@ def test_download_with_the_right_checksum_keeps_the_file(server, tmp_path):
     payload = (FIXTURES / "tiny_steam.txt").read_bytes()
     (served / "steam.txt").write_bytes(payload)
     target = tmp_path / "out" / "steam.txt"
-    got = download(f"{base}/steam.txt", target, checksum=Checksum("git_blob", fx.git_blob_of(FIXTURES / "tiny_steam.txt")),
-                   size=len(payload), progress=True)
+    got = download(
+        f"{base}/steam.txt",
+        target,
+        checksum=Checksum("git_blob", fx.git_blob_of(FIXTURES / "tiny_steam.txt")),
+        size=len(payload),
+        progress=True,
+    )
     assert got == target and target.read_bytes() == payload
     assert leftovers(target.parent) == []
     assert file_digest(target) == fx.sha256_of(target)
@@ -81,9 +87,12 @@ def test_download_with_a_wrong_checksum_is_removed_and_reported(server, tmp_path
     (served / "ratings_train.txt").write_bytes(b"id\tdocument\tlabel\n1\ttampered\t1\n")
     target = tmp_path / "out" / "ratings_train.txt"
     wrong = "a" * 64
-    with pytest.raises(ChecksumError, match=rf"downloaded {base}/ratings_train\.txt: sha256 "
-                                            rf"{fx.sha256_of(served / 'ratings_train.txt')} differs from the "
-                                            rf"registry's {wrong}; the download was deleted"):
+    with pytest.raises(
+        ChecksumError,
+        match=rf"downloaded {base}/ratings_train\.txt: sha256 "
+        rf"{fx.sha256_of(served / 'ratings_train.txt')} differs from the "
+        rf"registry's {wrong}; the download was deleted",
+    ):
         download(f"{base}/ratings_train.txt", target, checksum=Checksum("sha256", wrong), progress=False)
     assert not target.exists()
     assert leftovers(target.parent) == []
@@ -124,8 +133,12 @@ def test_unreachable_network_is_a_download_error(tmp_path):
 
 def test_file_urls_work(tmp_path):
     source = FIXTURES / "tiny_shopping.txt"
-    target = download(source.resolve().as_uri(), tmp_path / "copy.txt",
-                      checksum=Checksum("sha256", fx.sha256_of(source)), progress=False)
+    target = download(
+        source.resolve().as_uri(),
+        tmp_path / "copy.txt",
+        checksum=Checksum("sha256", fx.sha256_of(source)),
+        progress=False,
+    )
     assert target.read_bytes() == source.read_bytes()
 
 

@@ -76,7 +76,8 @@ def test_seed_changes_the_split_and_ranks_are_stable():
     assert not np.array_equal(stratified_holdout(labels, keys, 0.1, 1), stratified_holdout(labels, keys, 0.1, 2))
     # blake2b of "<seed>\x1f<key>": the same on every platform and Python version
     assert int(hash_ranks(["review"], 42)[0]) == int.from_bytes(
-        __import__("hashlib").blake2b(b"42\x1freview", digest_size=8).digest(), "big")
+        __import__("hashlib").blake2b(b"42\x1freview", digest_size=8).digest(), "big"
+    )
 
 
 def test_limit_sizes():

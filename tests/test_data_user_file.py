@@ -83,28 +83,75 @@ def write(tmp_path, name, text, encoding="utf-8"):
 @pytest.mark.parametrize(
     ("name", "content", "kwargs", "error", "message"),
     [
-        ("r.csv", "text,label\ngood,1\nbad,0\n", {"text_column": "review", "label_column": "label"}, DataError,
-         r"r\.csv: no text column 'review'; the header has: text, label"),
-        ("r.csv", "text,label\ngood,1\nbad,0\n", {"text_column": "text", "label_column": "stars"}, DataError,
-         r"r\.csv: no label column 'stars'; the header has: text, label"),
-        ("r.csv", "text,label\ngood,1\nbad,0,extra\n", {}, DataError,
-         r"r\.csv, line 3: expected 2 comma-separated fields, found 3: 'bad,0,extra'"),
-        ("r.csv", 'text,label\ngood,1\n"unclosed,0\nfine,1\n', {}, DataError,
-         r"r\.csv, line 4: malformed row \(unexpected end of data\); check the quoting"),
-        ("r.csv", "text,label\ngood,1\nbad,2\n", {"label_map": {"0": 0, "1": 1}}, DataError,
-         r"r\.csv, line 3: label '2' is not in the label map \(expected one of '0', '1'\)"),
-        ("r.csv", "text,label\ngood,pos\nbad,neg\n", {}, DataError,
-         (r"r\.csv, line 2: label 'pos' is not a class index \(0, 1, \.\.\.\); pass a label map, e\.g\. "
-          r"label_map=\{'neg': 0, 'pos': 1\} \(CLI --label-map neg=0,pos=1\)")),
-        ("r.csv", "text,label\ngood,1\nbad,3\n", {}, DataError,
-         r"r\.csv: the labels are 1, 3; they must be the class indices 0\.\.K-1 with K >= 2"),
+        (
+            "r.csv",
+            "text,label\ngood,1\nbad,0\n",
+            {"text_column": "review", "label_column": "label"},
+            DataError,
+            r"r\.csv: no text column 'review'; the header has: text, label",
+        ),
+        (
+            "r.csv",
+            "text,label\ngood,1\nbad,0\n",
+            {"text_column": "text", "label_column": "stars"},
+            DataError,
+            r"r\.csv: no label column 'stars'; the header has: text, label",
+        ),
+        (
+            "r.csv",
+            "text,label\ngood,1\nbad,0,extra\n",
+            {},
+            DataError,
+            r"r\.csv, line 3: expected 2 comma-separated fields, found 3: 'bad,0,extra'",
+        ),
+        (
+            "r.csv",
+            'text,label\ngood,1\n"unclosed,0\nfine,1\n',
+            {},
+            DataError,
+            r"r\.csv, line 4: malformed row \(unexpected end of data\); check the quoting",
+        ),
+        (
+            "r.csv",
+            "text,label\ngood,1\nbad,2\n",
+            {"label_map": {"0": 0, "1": 1}},
+            DataError,
+            r"r\.csv, line 3: label '2' is not in the label map \(expected one of '0', '1'\)",
+        ),
+        (
+            "r.csv",
+            "text,label\ngood,pos\nbad,neg\n",
+            {},
+            DataError,
+            (
+                r"r\.csv, line 2: label 'pos' is not a class index \(0, 1, \.\.\.\); pass a label map, e\.g\. "
+                r"label_map=\{'neg': 0, 'pos': 1\} \(CLI --label-map neg=0,pos=1\)"
+            ),
+        ),
+        (
+            "r.csv",
+            "text,label\ngood,1\nbad,3\n",
+            {},
+            DataError,
+            r"r\.csv: the labels are 1, 3; they must be the class indices 0\.\.K-1 with K >= 2",
+        ),
         ("r.csv", "text,label\ngood,1\n  ,0\n", {}, DataError, r"r\.csv, line 3: empty review text"),
         ("r.csv", "text,label\n", {}, DataError, r"r\.csv has no data rows"),
         ("r.tsv", "text\tlabel\ngood\t1\n\nbad\t0\n", {}, DataError, r"r\.tsv, line 3: empty line"),
-        ("r.dat", "text,label\ngood,1\n", {}, ConfigError,
-         r"cannot tell the separator of r\.dat from its extension; pass sep=','"),
-        ("r.csv", "text,label\ngood,1\n", {"label_map": {"pos": 1}}, ConfigError,
-         r"label_map must map onto the class indices 0\.\.K-1 \(K >= 2\), got \[1\]"),
+        (
+            "r.dat",
+            "text,label\ngood,1\n",
+            {},
+            ConfigError,
+            r"cannot tell the separator of r\.dat from its extension; pass sep=','",
+        ),
+        (
+            "r.csv",
+            "text,label\ngood,1\n",
+            {"label_map": {"pos": 1}},
+            ConfigError,
+            r"label_map must map onto the class indices 0\.\.K-1 \(K >= 2\), got \[1\]",
+        ),
         ("r.csv", "text,label\ngood,1\n", {"encoding": "klingon"}, ConfigError, r"unknown encoding 'klingon'"),
     ],
 )
@@ -117,8 +164,11 @@ def test_bad_user_files(tmp_path, name, content, kwargs, error, message):
 
 def test_non_utf8_user_file_and_its_encoding(tmp_path):
     path = write(tmp_path, "korean.csv", "text,label\n좋아요,1\n별로예요,0\n최고,1\n최악,0\n", encoding="cp949")
-    with pytest.raises(DataError, match=r"korean\.csv, line 2: not valid utf-8 \(byte 0xc1 at column 1\); "
-                                        r"save the file as UTF-8 or pass its encoding"):
+    with pytest.raises(
+        DataError,
+        match=r"korean\.csv, line 2: not valid utf-8 \(byte 0xc1 at column 1\); "
+        r"save the file as UTF-8 or pass its encoding",
+    ):
         load_file(path, "text", "label")
     splits = load_file(path, "text", "label", encoding="cp949", validation_fraction=0)
     assert sorted(all_texts(splits)) == sorted(["좋아요", "별로예요", "최고", "최악"])
@@ -147,15 +197,21 @@ def test_parse_label_map():
 @pytest.mark.parametrize(
     ("content", "kwargs", "found"),
     [
-        ("text,label\ngood,pos\nfine,pos\nnice,pos\ngreat,pos\n", {"label_map": {"neg": 0, "pos": 1}},
-         r"only the class 'pos' \(3 reviews\)"),
+        (
+            "text,label\ngood,pos\nfine,pos\nnice,pos\ngreat,pos\n",
+            {"label_map": {"neg": 0, "pos": 1}},
+            r"only the class 'pos' \(3 reviews\)",
+        ),
         ("text,label\ngood,0\nfine,0\nnice,0\ngreat,0\n", {}, r"only the class '0' \(3 reviews\)"),
     ],
 )
 def test_a_file_with_a_single_class_is_refused(tmp_path, content, kwargs, found):
     path = write(tmp_path, "one_class.csv", content)
-    with pytest.raises(DataError, match=rf"one_class\.csv: the training data has {found}; "
-                                        r"a classifier needs at least two classes \(check the label column"):
+    with pytest.raises(
+        DataError,
+        match=rf"one_class\.csv: the training data has {found}; "
+        r"a classifier needs at least two classes \(check the label column",
+    ):
         load_file(path, "text", "label", **kwargs)
 
 
@@ -169,8 +225,9 @@ def test_a_user_file_gets_the_registry_default_max_length():
 def test_a_whole_file_is_one_evaluation_split():
     splits = load_file(FIXTURES / "reviews.csv", "review", "sentiment", label_map={"neg": 0, "pos": 1}, split="all")
     assert len(splits.test) == 8 and len(splits.train) == len(splits.validation) == 0
-    assert sorted(splits.test.texts) == sorted(all_texts(load_file(FIXTURES / "reviews.csv", "review", "sentiment",
-                                                                   label_map={"neg": 0, "pos": 1})))
+    assert sorted(splits.test.texts) == sorted(
+        all_texts(load_file(FIXTURES / "reviews.csv", "review", "sentiment", label_map={"neg": 0, "pos": 1}))
+    )
     assert splits.test.labels.tolist().count(1) == 4 and splits.settings["split"] == "all"
     assert splits.report.notes == ["test = every row of reviews.csv (8 reviews)"]
     with pytest.raises(ConfigError, match=r"split must be 'holdout' or 'all', got 'half'"):
@@ -182,8 +239,9 @@ def test_a_whole_file_is_one_evaluation_split():
 def test_the_language_of_a_file_can_be_detected():
     from bilstm_attention.data import detect_language
 
-    english = load_file(FIXTURES / "reviews.csv", "review", "sentiment", label_map={"neg": 0, "pos": 1},
-                        language="auto")
+    english = load_file(
+        FIXTURES / "reviews.csv", "review", "sentiment", label_map={"neg": 0, "pos": 1}, language="auto"
+    )
     assert english.spec.language == "en" and english.spec.tokenizer == "english"
     assert english.report.checks == ["language detected: en (Hangul 0% of the letters of the first 8 reviews)"]
     korean = load_file(FIXTURES / "reviews.tsv", "text", "label", language="auto")
@@ -199,9 +257,12 @@ def test_errors_name_the_options_that_fix_them(tmp_path):
     with pytest.raises(DataError, match=r"pass its encoding \(encoding='cp949', CLI --encoding cp949\)"):
         load_file(korean, "text", "label")
     tabs = write(tmp_path, "tabs.csv", "text\tlabel\ngood\t1\nbad\t0\n")
-    with pytest.raises(DataError, match=r"tabs\.csv: no text column 'text'; the header has: text\tlabel "
-                                        r"\(the header is one field holding a tab: pass the separator, sep=\.\.\., "
-                                        r"CLI --sep\)"):
+    with pytest.raises(
+        DataError,
+        match=r"tabs\.csv: no text column 'text'; the header has: text\tlabel "
+        r"\(the header is one field holding a tab: pass the separator, sep=\.\.\., "
+        r"CLI --sep\)",
+    ):
         load_file(tabs, "text", "label")
     assert len(all_texts(load_file(tabs, "text", "label", sep="\t", validation_fraction=0))) == 2
     with pytest.raises(ConfigError, match=r"pass sep=',' or sep='\\t' \(CLI --sep , or --sep tab\)"):

@@ -50,9 +50,7 @@ def test_layers_use_keras_ops_only() -> None:
     """No TensorFlow (or other backend) calls in the layer sources."""
     for path in Path(layers_pkg.__file__).parent.glob("*.py"):
         source = path.read_text(encoding="utf-8")
-        assert not re.search(
-            r"^\s*(import|from)\s+(tensorflow|jax|torch)\b", source, re.MULTILINE
-        ), path
+        assert not re.search(r"^\s*(import|from)\s+(tensorflow|jax|torch)\b", source, re.MULTILINE), path
         assert not re.search(r"\btf\.", source), path
 
 
@@ -193,9 +191,7 @@ def test_config_keeps_initializers_regularizers_constraints() -> None:
 
     luong = LuongAttention("concat", kernel_regularizer="l2")
     luong(values, query)
-    assert len(LuongAttention.from_config(luong.get_config()).get_config()) == len(
-        luong.get_config()
-    )
+    assert len(LuongAttention.from_config(luong.get_config()).get_config()) == len(luong.get_config())
     assert len(luong.losses) == 2
 
 
@@ -333,9 +329,7 @@ def test_attention_dropout_only_in_training(variant: str) -> None:
     assert np.all(train_w[np.broadcast_to(~mask[:, None, :], train_w.shape)] == 0.0)
     kept = train_w != 0.0
     np.testing.assert_allclose(train_w[kept], 2.0 * inference_w[kept], rtol=1e-5)
-    np.testing.assert_allclose(
-        np.asarray(train_c), np.einsum("bqt,btd->bqd", train_w, values), rtol=1e-4, atol=1e-5
-    )
+    np.testing.assert_allclose(np.asarray(train_c), np.einsum("bqt,btd->bqd", train_w, values), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))

@@ -126,9 +126,7 @@ def test_3d_query_mask_propagates_to_both_outputs_2d_query_to_none() -> None:
     enc = keras.Input((None,), dtype="int32")
     dec = keras.Input((None,), dtype="int32")
     seq, query = _encoder(enc)
-    dec_seq = keras.layers.LSTM(5, return_sequences=True)(
-        keras.layers.Embedding(VOCAB, EMBED, mask_zero=True)(dec)
-    )
+    dec_seq = keras.layers.LSTM(5, return_sequences=True)(keras.layers.Embedding(VOCAB, EMBED, mask_zero=True)(dec))
     luong = LuongAttention("general")
     ctx3, w3 = luong(seq, dec_seq)  # every decoder step at once
     assert tuple(ctx3.shape) == (None, None, 2 * UNITS)

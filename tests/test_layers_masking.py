@@ -66,9 +66,7 @@ def test_masked_softmax_low_precision(dtype: str) -> None:
 
         if not jax.config.jax_enable_x64:
             pytest.skip("JAX truncates float64 to float32 unless JAX_ENABLE_X64 is set")
-    scores = keras.ops.cast(
-        np.array([[60000.0, -60000.0, 2.0], [-1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]), dtype
-    )
+    scores = keras.ops.cast(np.array([[60000.0, -60000.0, 2.0], [-1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]), dtype)
     mask = np.array([[False, True, True], [True, True, False], [False, False, False]])
     out = masked_softmax(scores, mask)
     assert keras.backend.standardize_dtype(out.dtype) == dtype

@@ -140,9 +140,7 @@ def test_dot_matches_keras_attention(use_scale: bool, query_rank: int) -> None:
         ours.scale.assign(0.7)
         theirs.scale.assign(0.7)
         context, weights = ours(values, query, mask=mask)
-        ref_context, ref_weights = theirs(
-            [q3, values], mask=[None, mask], return_attention_scores=True
-        )
+        ref_context, ref_weights = theirs([q3, values], mask=[None, mask], return_attention_scores=True)
     ref_context, ref_weights = np.asarray(ref_context), np.asarray(ref_weights)
     if query_rank == 2:
         ref_context, ref_weights = ref_context[:, 0], ref_weights[:, 0]
@@ -157,9 +155,7 @@ def test_scaled_dot_matches_keras_attention_with_fixed_scale() -> None:
     theirs = keras.layers.Attention(use_scale=True)
     theirs([query, values])
     theirs.scale.assign(1.0 / math.sqrt(D_V))
-    ref_context, ref_weights = theirs(
-        [query, values], mask=[None, mask], return_attention_scores=True
-    )
+    ref_context, ref_weights = theirs([query, values], mask=[None, mask], return_attention_scores=True)
     context, weights = LuongAttention(score="scaled_dot")(values, query, mask=mask)
     np.testing.assert_allclose(np.asarray(weights), np.asarray(ref_weights), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(context), np.asarray(ref_context), rtol=1e-5, atol=1e-6)

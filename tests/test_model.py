@@ -7,8 +7,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from bilstm_attention.errors import ConfigError  # noqa: E402
-from bilstm_attention.model import (  # noqa: E402
+from bilstm_attention.errors import ConfigError
+from bilstm_attention.model import (
     ATTENTION_CHOICES,
     ClassifierConfig,
     attention_model,

@@ -42,8 +42,12 @@ def test_save_load_round_trip_and_bad_file(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"order": 4}, "order must be between 1 and 3"), ({"base": 2**22}, "token vocabulary too large"),
-     ({"max_size": 0}, "size must be positive"), ({"min_count": 0}, "min_count must be positive")],
+    [
+        ({"order": 4}, "order must be between 1 and 3"),
+        ({"base": 2**22}, "token vocabulary too large"),
+        ({"max_size": 0}, "size must be positive"),
+        ({"min_count": 0}, "min_count must be positive"),
+    ],
 )
 def test_bad_arguments(kwargs, message) -> None:
     args = {"order": 2, "base": 10, "max_size": 5, "min_count": 1, **kwargs}

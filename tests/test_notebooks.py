@@ -43,10 +43,16 @@ KERNEL_NAME = "bilstm-attention-tests"
 SETTINGS: dict[str, dict] = {
     "quickstart_layers": {"env": {}, "heatmap": False, "data": None, "korean": False},
     "imdb": {
-        "env": {"NOTEBOOK_LIMIT": "2000", "NOTEBOOK_EPOCHS": "1"}, "heatmap": True, "data": "imdb", "korean": False,
+        "env": {"NOTEBOOK_LIMIT": "2000", "NOTEBOOK_EPOCHS": "1"},
+        "heatmap": True,
+        "data": "imdb",
+        "korean": False,
     },
     "nsmc": {
-        "env": {"NOTEBOOK_LIMIT": "4000", "NOTEBOOK_EPOCHS": "1"}, "heatmap": True, "data": "nsmc", "korean": True,
+        "env": {"NOTEBOOK_LIMIT": "4000", "NOTEBOOK_EPOCHS": "1"},
+        "heatmap": True,
+        "data": "nsmc",
+        "korean": True,
     },
     "steam": {
         "env": {"NOTEBOOK_LIMIT": "4000", "NOTEBOOK_EPOCHS": "1", "NOTEBOOK_DATA_PATH": "steam/steam.partial.txt"},
@@ -66,7 +72,11 @@ SETTINGS: dict[str, dict] = {
     },
 }
 NOTEBOOK_VARIABLES = (
-    "NOTEBOOK_LIMIT", "NOTEBOOK_EPOCHS", "NOTEBOOK_DATA_PATH", "NOTEBOOK_OUTPUT_DIR", "NOTEBOOK_HEATMAP",
+    "NOTEBOOK_LIMIT",
+    "NOTEBOOK_EPOCHS",
+    "NOTEBOOK_DATA_PATH",
+    "NOTEBOOK_OUTPUT_DIR",
+    "NOTEBOOK_HEATMAP",
 )
 PATH_VARIABLES = ("NOTEBOOK_DATA_PATH", "NOTEBOOK_OUTPUT_DIR", "NOTEBOOK_HEATMAP")
 # what the user set before the tests changed anything (overrides SETTINGS)
@@ -127,7 +137,8 @@ def test_notebooks_are_committed_clean(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
     dirty = [
-        i for i, cell in enumerate(notebook.cells)
+        i
+        for i, cell in enumerate(notebook.cells)
         if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
     ]
     assert not dirty, f"{path.name}: cells {dirty} have outputs; clear them before committing"
@@ -141,8 +152,9 @@ def test_notebooks_are_committed_clean(path: Path) -> None:
 def _run_params() -> list:
     """One case per notebook; those reading real data carry the ``shared_data`` marker."""
     return [
-        pytest.param(path, id=path.stem,
-                     marks=[pytest.mark.shared_data] if SETTINGS.get(path.stem, {}).get("data") else [])
+        pytest.param(
+            path, id=path.stem, marks=[pytest.mark.shared_data] if SETTINGS.get(path.stem, {}).get("data") else []
+        )
         for path in NOTEBOOKS
     ]
 

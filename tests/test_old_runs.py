@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from bilstm_attention.cli import main  # noqa: E402
+from bilstm_attention.cli import main
 
 RUNS = Path(__file__).parent / "fixtures" / "runs"
 EXPECTED = json.loads((RUNS / "v0.1-expected.json").read_text(encoding="utf-8"))
@@ -56,9 +56,25 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
 
 
 def test_old_run_evaluates_from_the_command_line(capsys) -> None:
-    assert main(["evaluate", "--model", str(RUNS / "v0.1-ensemble"), "--file", str(RUNS / "v0.1-reviews.csv"),
-                 "--text-column", "review", "--label-column", "sentiment", "--label-map", "neg=0,pos=1",
-                 "--json"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(RUNS / "v0.1-ensemble"),
+                "--file",
+                str(RUNS / "v0.1-reviews.csv"),
+                "--text-column",
+                "review",
+                "--label-column",
+                "sentiment",
+                "--label-map",
+                "neg=0,pos=1",
+                "--json",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["examples"] == 76 and report["accuracy"] > 0.9
 

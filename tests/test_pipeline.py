@@ -7,9 +7,11 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from bilstm_attention.errors import ConfigError  # noqa: E402
-from bilstm_attention.features import clip_vocabulary, truncate  # noqa: E402
-from bilstm_attention.pipeline import bucket_boundaries, inference_dataset, training_dataset  # noqa: E402
+import itertools
+
+from bilstm_attention.errors import ConfigError
+from bilstm_attention.features import truncate
+from bilstm_attention.pipeline import bucket_boundaries, inference_dataset, training_dataset
 
 
 def _sequences(lengths) -> list[np.ndarray]:
@@ -32,7 +34,7 @@ def test_truncate_sides_and_empty_sequences() -> None:
 def test_bucket_boundaries_grow_and_stay_below_the_longest() -> None:
     edges = bucket_boundaries(500)
     assert edges[0] == 16 and edges[-1] < 500
-    assert all(b > a for a, b in zip(edges, edges[1:]))
+    assert all(b > a for a, b in itertools.pairwise(edges))
 
 
 def test_bucketed_batches_carry_little_padding_and_cover_every_example() -> None:

@@ -109,7 +109,10 @@ def test_ngram_and_ensemble_models_and_several_outputs() -> None:
         for batch_size in (1, 8):
             fast = predict_probabilities(model, ids, batch_size=batch_size, ngram_ids=ngrams)
             reference = keras_predict_probabilities(model, ids, batch_size=batch_size, ngram_ids=ngrams)
-            for a, b in zip(fast if isinstance(fast, tuple) else (fast,), reference if isinstance(reference, tuple) else (reference,)):
+            for a, b in zip(
+                fast if isinstance(fast, tuple) else (fast,),
+                reference if isinstance(reference, tuple) else (reference,),
+            ):
                 assert a.shape == (19,)
                 np.testing.assert_allclose(a, b, atol=1e-5)
 
@@ -158,7 +161,11 @@ def test_fast_path_on_jax() -> None:
     env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}
     result = subprocess.run(
         [sys.executable, str(BACKENDS_DIR / "prediction_check.py")],
-        env=env, capture_output=True, text=True, timeout=900, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "prediction ok on jax" in result.stdout

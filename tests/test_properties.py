@@ -19,19 +19,54 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tiny_run
 
 #: Every code point, surrogates (category Cs) included.
 ANY_CHARACTER = st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=())
-SPECIAL = st.sampled_from([
-    "\u202e", "\u2066", "\u2069", "\u200f", "\u200b", "\ufeff", "\x00", "\x1b[31m", "\r", "\n", "\t", "\u2028",
-    "\ud83d", "\ude00", "\udcff", "\U0001f600", "-_-", "--", "-", "ㅋㅋ", "재밌어요", "great", "<br />", "&amp;",
-    "$x$", "$\\frac$", "\\", "'s", "\uffff", "\U0010ffff", "\u0301", "ᆫ다",
-])
+SPECIAL = st.sampled_from(
+    [
+        "\u202e",
+        "\u2066",
+        "\u2069",
+        "\u200f",
+        "\u200b",
+        "\ufeff",
+        "\x00",
+        "\x1b[31m",
+        "\r",
+        "\n",
+        "\t",
+        "\u2028",
+        "\ud83d",
+        "\ude00",
+        "\udcff",
+        "\U0001f600",
+        "-_-",
+        "--",
+        "-",
+        "ㅋㅋ",
+        "재밌어요",
+        "great",
+        "<br />",
+        "&amp;",
+        "$x$",
+        "$\\frac$",
+        "\\",
+        "'s",
+        "\uffff",
+        "\U0010ffff",
+        "\u0301",
+        "ᆫ다",
+    ]
+)
 TEXTS = st.one_of(
     st.text(ANY_CHARACTER, max_size=80),
     st.lists(st.one_of(SPECIAL, st.text(ANY_CHARACTER, max_size=4)), max_size=25).map("".join),
-    st.builds(lambda piece, times: piece * times, st.lists(SPECIAL, min_size=1, max_size=3).map(" ".join),
-              st.integers(200, 2_000)),
+    st.builds(
+        lambda piece, times: piece * times,
+        st.lists(SPECIAL, min_size=1, max_size=3).map(" ".join),
+        st.integers(200, 2_000),
+    ),
 )
-PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                         HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 def _valid_utf8(value: str) -> bool:
@@ -111,4 +146,3 @@ def test_predict_command_takes_any_arguments(runs: dict[str, Path], texts: list[
     for record in records:
         assert _valid_utf8(record["text"])
         assert record["label"] is None or 0.0 <= record["probability"] <= 1.0
-

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import REPO_ROOT
 
 pytest.importorskip("keras")
@@ -16,7 +15,7 @@ def test_layers_quick_start_runs() -> None:
     blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
     layer_block = next(block for block in blocks if "BahdanauAttention(64)" in block)
     namespace: dict = {}
-    exec(compile(layer_block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    exec(compile(layer_block, "README.md", "exec"), namespace)
     import numpy as np
 
     model = namespace["model"]

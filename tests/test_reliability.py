@@ -21,10 +21,20 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _python(code: str, *, timeout: float = 300, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": os.pathsep.join(
-        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True,
-                          text=True, timeout=timeout, cwd=cwd, check=False)
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        check=False,
+    )
 
 
 # ----------------------------------------------------------------- 1. layers registered by import
@@ -101,8 +111,13 @@ def _claimers(root: Path, count: int, hold: float = 0.0) -> list[subprocess.Pope
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     start = time.time() + 1.5  # every process is waiting by then
     return [
-        subprocess.Popen([sys.executable, "-c", textwrap.dedent(_CLAIM), str(start), str(root), str(hold)],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(_CLAIM), str(start), str(root), str(hold)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(count)
     ]
 
@@ -143,8 +158,16 @@ def test_two_train_commands_with_the_same_output_at_once(tmp_path: Path) -> None
     reviews = write_reviews(tmp_path / "reviews.csv", 120)
     run = tmp_path / "run"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO)}
-    processes = [subprocess.Popen([sys.executable, "-m", "bilstm_attention", *train_args(reviews, run)], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bilstm_attention", *train_args(reviews, run)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     results = [(process.wait(timeout=900), process.stdout.read()) for process in processes]
     codes = sorted(code for code, _ in results)
     assert codes == [0, 2], results
@@ -202,7 +225,7 @@ def test_a_long_review_gives_a_heatmap_of_bounded_size(tmp_path: Path) -> None:
     width, height = Image.open(picture).size
     assert width < 2_500 and height < 4_000, (width, height)
     assert picture.stat().st_size < 2_000_000
-    html = (tmp_path / "long.html")
+    html = tmp_path / "long.html"
     save_heatmap(explanation, html)
     assert html.read_text().count("<span") == len(shown)
 
@@ -226,7 +249,9 @@ INVALID = b"\xff\xfe\xed\xa0\x80 \xc3(  "  # not UTF-8: lone bytes and an encode
 
 
 @pytest.mark.parametrize("language", ["en", "ko"])
-def test_argument_and_stdin_that_are_not_utf8_are_classified(runs: dict[str, Path], language: str, monkeypatch, capsys) -> None:
+def test_argument_and_stdin_that_are_not_utf8_are_classified(
+    runs: dict[str, Path], language: str, monkeypatch, capsys
+) -> None:
     import io
 
     from bilstm_attention.cli import main
@@ -238,7 +263,9 @@ def test_argument_and_stdin_that_are_not_utf8_are_classified(runs: dict[str, Pat
     (record,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert record["text"].startswith("\ufffd") and record["text"].endswith(cue) and 0 <= record["probability"] <= 1
 
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(INVALID + cue.encode() + b"\n" + cue.encode() + b"\n")))
+    monkeypatch.setattr(
+        sys, "stdin", io.TextIOWrapper(io.BytesIO(INVALID + cue.encode() + b"\n" + cue.encode() + b"\n"))
+    )
     assert main(["predict", "--model", str(runs[language])]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["text"].endswith(cue) for r in records] == [True, True]
@@ -258,7 +285,8 @@ def test_every_tokenizer_reads_lone_surrogates_the_same_way() -> None:
         tokenizer = get_tokenizer(name)
         assert tokenizer.tokenize("good\udcff film") == tokenizer.tokenize("good\ufffd film"), name
         assert tokenizer.tokenize_batch(["좋다\ud800", "x"], progress=False) == tokenizer.tokenize_batch(
-            ["좋다\ufffd", "x"], progress=False), name
+            ["좋다\ufffd", "x"], progress=False
+        ), name
 
 
 # ----------------------------------------------------------------- 5. a run's files must agree
@@ -270,7 +298,10 @@ def test_runs_record_a_manifest_of_their_files(runs: dict[str, Path]) -> None:
     manifest = json.loads((runs["en"] / "manifest.json").read_text())
     assert {"run.json", "tokenizer.json", "vocabulary.json", "model.keras", "metrics.json"} <= set(manifest["files"])
     entry = manifest["files"]["model.keras"]
-    assert entry == {"size": (runs["en"] / "model.keras").stat().st_size, "sha256": file_digest(runs["en"] / "model.keras")}
+    assert entry == {
+        "size": (runs["en"] / "model.keras").stat().st_size,
+        "sha256": file_digest(runs["en"] / "model.keras"),
+    }
     assert RunDirectory(runs["en"]).verify_manifest() is True
 
 
@@ -297,17 +328,43 @@ MANIFEST_MESSAGE = "run.json is not the file training wrote"
 @pytest.mark.parametrize(
     ("edit", "message", "before_model"),
     [
-        (lambda d: d["dataset"].update(class_names=["pos"]), "class_names must list at least 2 distinct class names", True),
-        (lambda d: d["dataset"].update(class_names=["a", "b", "c"]), r"it outputs 1 unit\(s\), 3 classes \['a', 'b', 'c'\] need 3", False),
-        (lambda d: d["features"].update(max_length="abc"), "max_length must be a positive integer or null, got 'abc'", True),
+        (
+            lambda d: d["dataset"].update(class_names=["pos"]),
+            "class_names must list at least 2 distinct class names",
+            True,
+        ),
+        (
+            lambda d: d["dataset"].update(class_names=["a", "b", "c"]),
+            r"it outputs 1 unit\(s\), 3 classes \['a', 'b', 'c'\] need 3",
+            False,
+        ),
+        (
+            lambda d: d["features"].update(max_length="abc"),
+            "max_length must be a positive integer or null, got 'abc'",
+            True,
+        ),
         (lambda d: d["features"].update(max_length=-5), "max_length must be a positive integer or null, got -5", True),
-        (lambda d: d["features"].update(deep_vocab_size=5), "its embedding reads \\d+ token ids, the run's vocabulary 5 ", False),
-        (lambda d: d["features"].update(deep_vocab_size=10_000), "reads 10000 token ids but vocabulary.json holds", True),
+        (
+            lambda d: d["features"].update(deep_vocab_size=5),
+            "its embedding reads \\d+ token ids, the run's vocabulary 5 ",
+            False,
+        ),
+        (
+            lambda d: d["features"].update(deep_vocab_size=10_000),
+            "reads 10000 token ids but vocabulary.json holds",
+            True,
+        ),
         (lambda d: d["features"].update(truncation="middle"), "truncation must be one of", True),
-        (lambda d: d["train_config"]["text"].update(tokenizer="kiwi"), "describes the 'whitespace' tokenizer but the run was trained with 'kiwi'", True),
+        (
+            lambda d: d["train_config"]["text"].update(tokenizer="kiwi"),
+            "describes the 'whitespace' tokenizer but the run was trained with 'kiwi'",
+            True,
+        ),
     ],
 )
-def test_run_json_that_disagrees_with_the_other_files_is_refused(runs, tmp_path: Path, capsys, edit, message, before_model) -> None:
+def test_run_json_that_disagrees_with_the_other_files_is_refused(
+    runs, tmp_path: Path, capsys, edit, message, before_model
+) -> None:
     """Checks of the files themselves come before the manifest's digests (their messages say
     more); checks that need the Keras model come after (the digest already refuses)."""
     from bilstm_attention.cli import main
@@ -372,11 +429,27 @@ def test_korean_model_is_not_evaluated_on_english_data_by_accident(runs, tmp_pat
     from bilstm_attention.cli import main
 
     english = write_reviews(tmp_path / "english.csv", 40, "en")
-    argv = ["evaluate", "--model", str(runs["ko"]), "--file", str(english), "--text-column", "review",
-            "--label-column", "sentiment", "--label-map", "neg=0,pos=1", "--language", "en"]
+    argv = [
+        "evaluate",
+        "--model",
+        str(runs["ko"]),
+        "--file",
+        str(english),
+        "--text-column",
+        "review",
+        "--label-column",
+        "sentiment",
+        "--label-map",
+        "neg=0,pos=1",
+        "--language",
+        "en",
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "the model was trained on 'file:reviews-ko' (ko) and 'file:english' is in en" in err and "Pass --allow-other-language" in err
+    assert (
+        "the model was trained on 'file:reviews-ko' (ko) and 'file:english' is in en" in err
+        and "Pass --allow-other-language" in err
+    )
     assert main([*argv, "--allow-other-language", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["examples"] > 0
 

@@ -26,8 +26,9 @@ pytest.importorskip("tensorflow")
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
-from bilstm_attention.cli import main  # noqa: E402
-from test_train_cli import train_args, write_reviews  # noqa: E402
+from test_train_cli import train_args, write_reviews
+
+from bilstm_attention.cli import main
 
 TEXTS = ["great superb film", "dull awful film", "the movie was wonderful and the plot excellent"]
 
@@ -40,8 +41,29 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     reviews = write_reviews(root / "reviews.csv", 240)
     plain, ngram = root / "plain", root / "ngram"
     assert main(train_args(reviews, plain, "--epochs", "1", "--batch-size", "64")) == 0
-    assert main(train_args(reviews, ngram, "--epochs", "1", "--batch-size", "64", "--ngram-order", "2",
-                           "--ngram-model", "nblr", "--ngram-min-count", "1", "--max-length", "6", "--truncation", "head_tail")) == 0
+    assert (
+        main(
+            train_args(
+                reviews,
+                ngram,
+                "--epochs",
+                "1",
+                "--batch-size",
+                "64",
+                "--ngram-order",
+                "2",
+                "--ngram-model",
+                "nblr",
+                "--ngram-min-count",
+                "1",
+                "--max-length",
+                "6",
+                "--truncation",
+                "head_tail",
+            )
+        )
+        == 0
+    )
     return {"plain": plain, "ngram": ngram}
 
 
@@ -95,7 +117,10 @@ def exported(runs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) ->
         found[kind] = {"out": out, "lengths": [len(seq) for seq in encoded.tokens]}
     done = subprocess.run(
         [sys.executable, "-c", RELOAD, *argv],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     assert done.returncode == 0, done.stderr[-3000:]
     reloaded = json.loads(done.stdout.strip().splitlines()[-1])
@@ -191,10 +216,29 @@ def server(runs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory):
     port = _free_port()
     log = (tmp_path_factory.mktemp("server") / "server.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bilstm_attention", "serve", "--model", str(runs["plain"]), "--host", "127.0.0.1",
-         "--port", str(port), "--max-texts", "4", "--max-chars", "200", "--max-body-bytes", "3000",
-         "--batch-wait-ms", "300"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        [
+            sys.executable,
+            "-m",
+            "bilstm_attention",
+            "serve",
+            "--model",
+            str(runs["plain"]),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--max-texts",
+            "4",
+            "--max-chars",
+            "200",
+            "--max-body-bytes",
+            "3000",
+            "--batch-wait-ms",
+            "300",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -278,15 +322,28 @@ def test_concurrent_requests_are_batched(server: str) -> None:
         ("/predict", b'{"texts": ["good", "   "]}', 422, "texts[1] is empty"),
         ("/predict", b'{"texts": ["a", "b", "c", "d", "e"]}', 413, "'texts' has 5 texts; the limit is 4"),
         ("/predict", json.dumps({"texts": ["x" * 201]}).encode(), 413, "texts[0] has 201 characters; the limit is 200"),
-        ("/predict", json.dumps({"texts": ["good"], "pad": "x" * 4000}).encode(), 413,
-         "over the limit of 3000 bytes"),
+        ("/predict", json.dumps({"texts": ["good"], "pad": "x" * 4000}).encode(), 413, "over the limit of 3000 bytes"),
         ("/explain", b'{"text": null}', 422, "'text' must be a string, got null"),
         ("/explain", b'{"texts": ["good"]}', 422, "the body has no 'text' field"),
         ("/explain", b'{"text": ""}', 422, "'text' is empty"),
     ],
-    ids=["bad-json", "empty-body", "not-utf8", "not-object", "no-texts", "texts-string", "texts-empty",
-         "text-number", "text-blank", "too-many-texts", "text-too-long", "body-too-large", "explain-null",
-         "explain-no-text", "explain-empty"],
+    ids=[
+        "bad-json",
+        "empty-body",
+        "not-utf8",
+        "not-object",
+        "no-texts",
+        "texts-string",
+        "texts-empty",
+        "text-number",
+        "text-blank",
+        "too-many-texts",
+        "text-too-long",
+        "body-too-large",
+        "explain-null",
+        "explain-no-text",
+        "explain-empty",
+    ],
 )
 def test_bad_requests_get_clear_4xx_errors_and_the_server_keeps_running(
     server: str, path: str, body: bytes, status: int, message: str

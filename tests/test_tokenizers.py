@@ -79,8 +79,22 @@ def test_english_lowercases_only_when_asked() -> None:
 def test_english_punctuation_split_dropped_and_marks_kept(english: EnglishTokenizer) -> None:
     text = "Wow!!! Really?! A well-made, fun... (sort of) film: 10/10; #1 @home"
     assert english.tokenize(text) == [
-        "wow", "!", "really", "?", "!", "a", "well", "made", "fun", "sort", "of", "film",
-        "10", "10", "1", "home",
+        "wow",
+        "!",
+        "really",
+        "?",
+        "!",
+        "a",
+        "well",
+        "made",
+        "fun",
+        "sort",
+        "of",
+        "film",
+        "10",
+        "10",
+        "1",
+        "home",
     ]
     no_marks = EnglishTokenizer(keep_punctuation=False).tokenize(text)
     assert "!" not in no_marks and "?" not in no_marks
@@ -91,8 +105,25 @@ def test_english_punctuation_split_dropped_and_marks_kept(english: EnglishTokeni
 def test_english_contractions_whole_and_s_split(english: EnglishTokenizer) -> None:
     text = "I don't think it's the film's fault; they'll see, I'm sure. O'Brien can't act, isn't it?"
     assert english.tokenize(text) == [
-        "i", "don't", "think", "it", "'s", "the", "film", "'s", "fault", "they'll", "see",
-        "i'm", "sure", "o'brien", "can't", "act", "isn't", "it", "?",
+        "i",
+        "don't",
+        "think",
+        "it",
+        "'s",
+        "the",
+        "film",
+        "'s",
+        "fault",
+        "they'll",
+        "see",
+        "i'm",
+        "sure",
+        "o'brien",
+        "can't",
+        "act",
+        "isn't",
+        "it",
+        "?",
     ]
 
 
@@ -104,7 +135,14 @@ def test_english_apostrophe_variants_quotes_and_entities(english: EnglishTokeniz
 
 def test_english_non_ascii_letters_stay_in_words(english: EnglishTokenizer) -> None:
     assert english.tokenize("Amélie was GREAT, naïve & très bien! Don’t") == [
-        "amélie", "was", "great", "naïve", "très", "bien", "!", "don't",
+        "amélie",
+        "was",
+        "great",
+        "naïve",
+        "très",
+        "bien",
+        "!",
+        "don't",
     ]
 
 
@@ -215,8 +253,16 @@ def test_config_changes_with_output_options_only() -> None:
     # stopword order does not matter
     assert KiwiTokenizer(stopwords=["b", "a", "b"]).get_config() == KiwiTokenizer(stopwords=["a", "b"]).get_config()
     assert base["versions"]["kiwipiepy"][0].isdigit()
-    assert set(base) == {"name", "form", "stopwords", "stopword_tags", "normalize_coda", "compatible_jamo",
-                         "model_type", "versions"}
+    assert set(base) == {
+        "name",
+        "form",
+        "stopwords",
+        "stopword_tags",
+        "normalize_coda",
+        "compatible_jamo",
+        "model_type",
+        "versions",
+    }
 
 
 ROUND_TRIP_TEXTS = ["I didn't LOVE it!<br />Meh?", "그 영화 재미없다 ㅋㅋ", "", "A  b"]
@@ -560,9 +606,11 @@ def test_vocabulary_save_load_round_trip(tmp_path: Path) -> None:
     assert data["tokens"][:2] == ["", "[UNK]"] and "영화" in path.read_text(encoding="utf-8")
     loaded = Vocabulary.load(path)
     assert loaded == vocabulary and loaded.tokens == vocabulary.tokens and loaded.counts == vocabulary.counts
-    assert loaded.get_config() == vocabulary.get_config() == {
-        "size": 6, "max_size": 6, "min_count": 1, "padding_token": "", "oov_token": "[UNK]"
-    }
+    assert (
+        loaded.get_config()
+        == vocabulary.get_config()
+        == {"size": 6, "max_size": 6, "min_count": 1, "padding_token": "", "oov_token": "[UNK]"}
+    )
     vocabulary2 = Vocabulary.build([["x"]], max_size=10)
     vocabulary2.save(path)  # overwrite
     assert Vocabulary.load(path) == vocabulary2
@@ -592,14 +640,20 @@ def test_vocabulary_save_is_atomic(tmp_path: Path, monkeypatch) -> None:
         (b"[1, 2, 3]", "not a bilstm_attention vocabulary"),
         (b'{"format": "bilstm_attention.vocabulary", "format_version": 99, "tokens": []}', "format_version 99"),
         (b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": ["a", "b"]}', "reserved"),
-        (b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": ["", "[UNK]", "a", "a"]}',
-         "repeats"),
+        (
+            b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": ["", "[UNK]", "a", "a"]}',
+            "repeats",
+        ),
         (b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": ["", "[UNK]", 3]}', "strings"),
         (b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": "abc"}', "'tokens' must be a list"),
-        (b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": ["", "[UNK]"], "counts": [1]}',
-         "counts has 1 entries"),
-        (b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "size": 9, "tokens": ["", "[UNK]"]}',
-         "'size' is 9"),
+        (
+            b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "tokens": ["", "[UNK]"], "counts": [1]}',
+            "counts has 1 entries",
+        ),
+        (
+            b'{"format": "bilstm_attention.vocabulary", "format_version": 1, "size": 9, "tokens": ["", "[UNK]"]}',
+            "'size' is 9",
+        ),
     ],
 )
 def test_vocabulary_load_corrupt_file_names_it(tmp_path: Path, content: bytes, message: str) -> None:

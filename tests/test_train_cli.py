@@ -17,7 +17,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from bilstm_attention.cli import main  # noqa: E402
+from bilstm_attention.cli import main
 
 POSITIVE = ["great", "wonderful", "loved", "superb", "excellent"]
 NEGATIVE = ["awful", "boring", "hated", "terrible", "dull"]
@@ -46,11 +46,39 @@ def reviews_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def train_args(reviews: Path, output: Path, *extra: str) -> list[str]:
     return [
-        "train", "--file", str(reviews), "--text-column", "review", "--label-column", "sentiment",
-        "--label-map", "neg=0,pos=1", "--tokenizer", "whitespace", "--vocab-size", "200",
-        "--embedding-dim", "16", "--lstm-units", "8,8", "--attention-units", "8", "--dense-units", "8",
-        "--lstm-dropout", "0", "--dense-dropout", "0", "--learning-rate", "0.01",
-        "--batch-size", "32", "--output", str(output), "--no-tensorboard", *extra,
+        "train",
+        "--file",
+        str(reviews),
+        "--text-column",
+        "review",
+        "--label-column",
+        "sentiment",
+        "--label-map",
+        "neg=0,pos=1",
+        "--tokenizer",
+        "whitespace",
+        "--vocab-size",
+        "200",
+        "--embedding-dim",
+        "16",
+        "--lstm-units",
+        "8,8",
+        "--attention-units",
+        "8",
+        "--dense-units",
+        "8",
+        "--lstm-dropout",
+        "0",
+        "--dense-dropout",
+        "0",
+        "--learning-rate",
+        "0.01",
+        "--batch-size",
+        "32",
+        "--output",
+        str(output),
+        "--no-tensorboard",
+        *extra,
     ]
 
 
@@ -85,22 +113,77 @@ def test_load_model_predicts_and_explains_raw_text(trained_run: Path) -> None:
     assert sum(explanation.weights) == pytest.approx(1.0, abs=1e-4)
     top_tokens = [token for token, _ in explanation.top(2)]
     assert set(top_tokens) & {"awful", "dull"}  # attention finds the cue words
-    assert explanation.label == "0"  or explanation.label in ("neg", "negative")
+    assert explanation.label == "0" or explanation.label in ("neg", "negative")
     assert explanation.bilstm_probability is None and explanation.bilstm_weight == 1.0  # not an ensemble
 
 
-def test_evaluate_predict_explain_commands(trained_run: Path, reviews_csv: Path, tmp_path: Path, capsys, monkeypatch) -> None:
-    assert main(["evaluate", "--model", str(trained_run), "--file", str(reviews_csv), "--text-column", "review",
-                 "--label-column", "sentiment", "--label-map", "neg=0,pos=1", "--json"]) == 0
+def test_evaluate_predict_explain_commands(
+    trained_run: Path, reviews_csv: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(trained_run),
+                "--file",
+                str(reviews_csv),
+                "--text-column",
+                "review",
+                "--label-column",
+                "sentiment",
+                "--label-map",
+                "neg=0,pos=1",
+                "--json",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["accuracy"] > 0.9 and len(report["confusion_matrix"]) == 2
     assert report["examples"] == 600 and report["split"] == "all"  # the whole file, not a test slice
-    assert main(["evaluate", "--model", str(trained_run), "--file", str(reviews_csv), "--text-column", "review",
-                 "--label-column", "sentiment", "--label-map", "neg=0,pos=1"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(trained_run),
+                "--file",
+                str(reviews_csv),
+                "--text-column",
+                "review",
+                "--label-column",
+                "sentiment",
+                "--label-map",
+                "neg=0,pos=1",
+            ]
+        )
+        == 0
+    )
     assert f"{reviews_csv}: every row scored, 600 reviews" in capsys.readouterr().out
-    assert main(["evaluate", "--model", str(trained_run), "--file", str(reviews_csv), "--text-column", "review",
-                 "--label-column", "sentiment", "--label-map", "neg=0,pos=1", "--limit", "10"]) == 2
-    assert "--split and --limit do not apply to --file: evaluate scores every row of the file" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(trained_run),
+                "--file",
+                str(reviews_csv),
+                "--text-column",
+                "review",
+                "--label-column",
+                "sentiment",
+                "--label-map",
+                "neg=0,pos=1",
+                "--limit",
+                "10",
+            ]
+        )
+        == 2
+    )
+    assert (
+        "--split and --limit do not apply to --file: evaluate scores every row of the file" in capsys.readouterr().err
+    )
 
     assert main(["predict", "--model", str(trained_run), "loved it, excellent", "dull and terrible"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -140,14 +223,72 @@ def test_existing_run_directory_is_never_overwritten(trained_run: Path, reviews_
     ("argv", "message"),
     [
         (["train", "--dataset", "no-such-dataset", "--output", "{tmp}/r"], "no-such-dataset"),
-        (["train", "--file", "{csv}", "--text-column", "review", "--label-column", "sentiment",
-          "--label-map", "neg=0,pos=1", "--attention", "luong:cosine", "--output", "{tmp}/r"], "unknown attention 'luong:cosine'"),
-        (["train", "--file", "{csv}", "--text-column", "review", "--label-column", "sentiment",
-          "--label-map", "neg=0,pos=1", "--tokenizer", "nonesuch", "--output", "{tmp}/r"], "nonesuch"),
-        (["train", "--file", "{digits}", "--text-column", "review", "--label-column", "sentiment",
-          "--output", "{tmp}/r"], "its reviews contain no letters): pass --tokenizer"),
-        (["train", "--file", "{csv}", "--text-column", "review", "--label-column", "stars",
-          "--tokenizer", "whitespace", "--output", "{tmp}/r"], "stars"),
+        (
+            [
+                "train",
+                "--file",
+                "{csv}",
+                "--text-column",
+                "review",
+                "--label-column",
+                "sentiment",
+                "--label-map",
+                "neg=0,pos=1",
+                "--attention",
+                "luong:cosine",
+                "--output",
+                "{tmp}/r",
+            ],
+            "unknown attention 'luong:cosine'",
+        ),
+        (
+            [
+                "train",
+                "--file",
+                "{csv}",
+                "--text-column",
+                "review",
+                "--label-column",
+                "sentiment",
+                "--label-map",
+                "neg=0,pos=1",
+                "--tokenizer",
+                "nonesuch",
+                "--output",
+                "{tmp}/r",
+            ],
+            "nonesuch",
+        ),
+        (
+            [
+                "train",
+                "--file",
+                "{digits}",
+                "--text-column",
+                "review",
+                "--label-column",
+                "sentiment",
+                "--output",
+                "{tmp}/r",
+            ],
+            "its reviews contain no letters): pass --tokenizer",
+        ),
+        (
+            [
+                "train",
+                "--file",
+                "{csv}",
+                "--text-column",
+                "review",
+                "--label-column",
+                "stars",
+                "--tokenizer",
+                "whitespace",
+                "--output",
+                "{tmp}/r",
+            ],
+            "stars",
+        ),
         (["train", "--resume", "--output", "{tmp}/missing"], "cannot resume"),
         (["train", "--resume"], "--resume needs --output"),
         (["train", "--recipe", "seed", "--file", "{csv}"], "--recipe needs --dataset"),
@@ -238,8 +379,14 @@ def test_corrupted_or_foreign_model_files_are_reported(trained_run: Path, tmp_pa
 
 def _cli(*argv: str, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "bilstm_attention", *argv], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bilstm_attention", *argv],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
+    )
 
 
 def _epochs_logged(run: Path) -> int:
@@ -273,8 +420,20 @@ def test_killed_run_resumes_from_its_last_epoch(reviews_csv: Path, tmp_path: Pat
 def test_mirrored_strategy_trains_on_two_logical_cpus(reviews_csv: Path, tmp_path: Path) -> None:
     run = tmp_path / "mirrored"
     # one padded shape, so the replicated step is traced once
-    process = _cli(*train_args(reviews_csv, run, "--epochs", "1", "--strategy", "mirrored",
-                               "--max-length", "40", "--pad-to-max-length", "--no-bucketing"))
+    process = _cli(
+        *train_args(
+            reviews_csv,
+            run,
+            "--epochs",
+            "1",
+            "--strategy",
+            "mirrored",
+            "--max-length",
+            "40",
+            "--pad-to-max-length",
+            "--no-bucketing",
+        )
+    )
     output, _ = process.communicate(timeout=600)
     assert process.returncode == 0, output
     assert "test accuracy" in output
@@ -285,8 +444,27 @@ def test_wide_and_deep_run_trains_saves_and_explains(reviews_csv: Path, tmp_path
     from bilstm_attention import load_model
 
     run = tmp_path / "ngram"
-    assert main(train_args(reviews_csv, run, "--epochs", "3", "--ngram-order", "2", "--ngram-min-count", "1",
-                           "--ngram-dropout", "0.1", "--max-length", "12", "--truncation", "head_tail")) == 0
+    assert (
+        main(
+            train_args(
+                reviews_csv,
+                run,
+                "--epochs",
+                "3",
+                "--ngram-order",
+                "2",
+                "--ngram-min-count",
+                "1",
+                "--ngram-dropout",
+                "0.1",
+                "--max-length",
+                "12",
+                "--truncation",
+                "head_tail",
+            )
+        )
+        == 0
+    )
     assert (run / "ngrams.npz").is_file()
     info = json.loads((run / "run.json").read_text())
     assert info["features"]["ngrams"] and info["classifier_config"]["ngram_vocab_size"] > 10
@@ -307,21 +485,48 @@ def test_readme_own_data_command_detects_the_language(reviews_csv: Path, capsys)
     from bilstm_attention.cli.train_cmd import detect_file_language
     from bilstm_attention.training import TrainConfig
 
-    config = TrainConfig(file=str(reviews_csv), text_column="review", label_column="sentiment",
-                         label_map={"neg": 0, "pos": 1})
+    config = TrainConfig(
+        file=str(reviews_csv), text_column="review", label_column="sentiment", label_map={"neg": 0, "pos": 1}
+    )
     assert detect_file_language(config).language == "en"
-    assert ("language detected: en (Hangul 0% of the letters of the first 600 reviews); tokenizer english"
-            in capsys.readouterr().out)
+    assert (
+        "language detected: en (Hangul 0% of the letters of the first 600 reviews); tokenizer english"
+        in capsys.readouterr().out
+    )
 
 
 def test_train_on_a_korean_cp949_file_with_another_separator(tmp_path: Path, capsys) -> None:
     path = tmp_path / "korean.csv"
     rows = [("정말 최고 재미있어요 강추", "1"), ("완전 별로 지루해요 비추", "0")] * 40
-    path.write_bytes(("리뷰;라벨\n" + "".join(f"{text} {i};{label}\n" for i, (text, label) in enumerate(rows)))
-                     .encode("cp949"))
-    argv = ["train", "--file", str(path), "--text-column", "리뷰", "--label-column", "라벨", "--vocab-size", "50",
-            "--embedding-dim", "8", "--lstm-units", "4", "--attention-units", "4", "--dense-units", "4",
-            "--epochs", "1", "--batch-size", "16", "--no-tensorboard", "--output", str(tmp_path / "run")]
+    path.write_bytes(
+        ("리뷰;라벨\n" + "".join(f"{text} {i};{label}\n" for i, (text, label) in enumerate(rows))).encode("cp949")
+    )
+    argv = [
+        "train",
+        "--file",
+        str(path),
+        "--text-column",
+        "리뷰",
+        "--label-column",
+        "라벨",
+        "--vocab-size",
+        "50",
+        "--embedding-dim",
+        "8",
+        "--lstm-units",
+        "4",
+        "--attention-units",
+        "4",
+        "--dense-units",
+        "4",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--no-tensorboard",
+        "--output",
+        str(tmp_path / "run"),
+    ]
     assert main(argv[:-2] + ["--output", str(tmp_path / "bad")]) == 2
     err = capsys.readouterr().err
     assert "korean.csv, line 1: not valid utf-8" in err and "(encoding='cp949', CLI --encoding cp949)" in err

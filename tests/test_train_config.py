@@ -139,15 +139,74 @@ def test_every_field_has_a_flag_with_help() -> None:
     "argv",
     [
         # every flag of 0.1 still parses
-        ["--dataset", "imdb", "--data-dir", "d", "--path", "p", "--limit", "10", "--tokenizer", "english",
-         "--vocab-size", "500", "--min-count", "2", "--max-length", "40", "--truncation", "tail",
-         "--pad-to-max-length", "--no-bucketing", "--ngram-order", "2", "--ngram-vocab-size", "99",
-         "--ngram-min-count", "1", "--ngram-model", "joint", "--no-word2vec", "--attention", "luong:dot",
-         "--attention-units", "8", "--attention-dropout", "0.1", "--query", "learned", "--embedding-dim", "16",
-         "--embedding-dropout", "0.1", "--lstm-units", "8,8", "--lstm-dropout", "0.2", "--dense-units", "4",
-         "--dense-dropout", "0.3", "--ngram-dropout", "0.1", "--learning-rate", "0.01", "--epochs", "2",
-         "--batch-size", "16", "--patience", "0", "--validation-fraction", "0.2", "--seed", "3",
-         "--strategy", "mirrored", "--no-tensorboard"],
+        [
+            "--dataset",
+            "imdb",
+            "--data-dir",
+            "d",
+            "--path",
+            "p",
+            "--limit",
+            "10",
+            "--tokenizer",
+            "english",
+            "--vocab-size",
+            "500",
+            "--min-count",
+            "2",
+            "--max-length",
+            "40",
+            "--truncation",
+            "tail",
+            "--pad-to-max-length",
+            "--no-bucketing",
+            "--ngram-order",
+            "2",
+            "--ngram-vocab-size",
+            "99",
+            "--ngram-min-count",
+            "1",
+            "--ngram-model",
+            "joint",
+            "--no-word2vec",
+            "--attention",
+            "luong:dot",
+            "--attention-units",
+            "8",
+            "--attention-dropout",
+            "0.1",
+            "--query",
+            "learned",
+            "--embedding-dim",
+            "16",
+            "--embedding-dropout",
+            "0.1",
+            "--lstm-units",
+            "8,8",
+            "--lstm-dropout",
+            "0.2",
+            "--dense-units",
+            "4",
+            "--dense-dropout",
+            "0.3",
+            "--ngram-dropout",
+            "0.1",
+            "--learning-rate",
+            "0.01",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "16",
+            "--patience",
+            "0",
+            "--validation-fraction",
+            "0.2",
+            "--seed",
+            "3",
+            "--strategy",
+            "mirrored",
+            "--no-tensorboard",
+        ],
     ],
 )
 def test_old_flags_stay_valid(argv: list[str]) -> None:
@@ -161,11 +220,27 @@ def test_old_flags_stay_valid(argv: list[str]) -> None:
 
 
 def test_new_flags_reach_their_fields() -> None:
-    config = train_config_from_args(parse_train(
-        "--dataset", "imdb", "--nblr-c", "0.5,2", "--nblr-alpha", "0.5", "--ngram-token-vocab-size", "5000",
-        "--tokenizer-options", '{"lowercase": false}', "--cache-dir", "/tmp/c", "--word2vec-window", "3",
-        "--no-word2vec-use-unlabeled", "--clipnorm", "1.0",
-    ))
+    config = train_config_from_args(
+        parse_train(
+            "--dataset",
+            "imdb",
+            "--nblr-c",
+            "0.5,2",
+            "--nblr-alpha",
+            "0.5",
+            "--ngram-token-vocab-size",
+            "5000",
+            "--tokenizer-options",
+            '{"lowercase": false}',
+            "--cache-dir",
+            "/tmp/c",
+            "--word2vec-window",
+            "3",
+            "--no-word2vec-use-unlabeled",
+            "--clipnorm",
+            "1.0",
+        )
+    )
     assert config.ngrams.nblr_c == [0.5, 2.0] and config.ngrams.nblr_alpha == 0.5
     assert config.ngrams.token_vocab_size == 5000 and config.text.tokenizer_options == {"lowercase": False}
     assert config.runtime.cache_dir == "/tmp/c" and config.classifier.clipnorm == 1.0
@@ -210,7 +285,9 @@ def test_train_help_does_not_import_tensorflow() -> None:
 def test_train_without_recipe_is_the_tuned_recipe(dataset: str) -> None:
     assert DEFAULT_RECIPE == "tuned"
     assert train_config_from_args(parse_train("--dataset", dataset)) == recipe_config(dataset, "tuned")
-    assert train_config_from_args(parse_train("--dataset", dataset, "--recipe", "seed")) == recipe_config(dataset, "seed")
+    assert train_config_from_args(parse_train("--dataset", dataset, "--recipe", "seed")) == recipe_config(
+        dataset, "seed"
+    )
     # explicit flags override the recipe
     config = train_config_from_args(parse_train("--dataset", dataset, "--epochs", "1", "--lstm-units", "32"))
     assert config.fit.epochs == 1 and config.classifier.lstm_units == [32]
@@ -224,7 +301,9 @@ def test_benchmark_tuned_is_the_default_training(monkeypatch) -> None:
     from bilstm_attention import benchmark
 
     trained = []
-    monkeypatch.setattr("bilstm_attention.training.train", lambda config, run_dir, verbose=None: trained.append(config) or 1 / 0)
+    monkeypatch.setattr(
+        "bilstm_attention.training.train", lambda config, run_dir, verbose=None: trained.append(config) or 1 / 0
+    )
     with pytest.raises(ZeroDivisionError):
         benchmark.run_recipe("nsmc", "tuned")
     expected = train_config_from_args(parse_train("--dataset", "nsmc"))
@@ -264,8 +343,12 @@ def test_each_setting_is_written_in_one_place() -> None:
         for recipe, layer in layers.items():
             common = {**below, **(recipes["common"][recipe].get("train") or {})}
             for key, value in (layer.get("train") or {}).items():
-                assert common.get(key, defaults.get(key)) != value, f"datasets.{dataset}.{recipe}.train.{key} repeats {value!r}"
-                assert key not in ("tokenizer", "vocab_size", "max_length"), "the dataset's own settings live in datasets.yaml"
+                assert common.get(key, defaults.get(key)) != value, (
+                    f"datasets.{dataset}.{recipe}.train.{key} repeats {value!r}"
+                )
+                assert key not in ("tokenizer", "vocab_size", "max_length"), (
+                    "the dataset's own settings live in datasets.yaml"
+                )
 
 
 def test_nsmc_vocab_size_lives_in_datasets_yaml_only() -> None:
@@ -310,7 +393,7 @@ def test_readme_configuration_example_runs() -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     block = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "recipe_config(" in b)
     namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    exec(compile(block, "README.md", "exec"), namespace)
     config = namespace["config"]
     assert config.fit.epochs == 1 and config.data.limit == 2_000
     assert config == recipe_config("nsmc", "tuned").replace(epochs=1, limit=2_000)

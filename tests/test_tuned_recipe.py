@@ -14,21 +14,20 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-import keras  # noqa: E402
+import keras
 
-from bilstm_attention.word2vec import Word2VecConfig, pretrain_embeddings  # noqa: E402
-from bilstm_attention.errors import ConfigError  # noqa: E402
-from bilstm_attention.model import (  # noqa: E402
+from bilstm_attention.errors import ConfigError
+from bilstm_attention.model import (
     ClassifierConfig,
     WeightedAverage,
     attention_model,
     build_classifier,
     ensemble_classifier,
 )
-from bilstm_attention.nblr import best_mix_weight, fit_nblr, nb_ratios, ngram_matrix  # noqa: E402
-from bilstm_attention.prediction import predict_probabilities  # noqa: E402
-from bilstm_attention.training import TrainConfig  # noqa: E402
-
+from bilstm_attention.nblr import best_mix_weight, fit_nblr, nb_ratios, ngram_matrix
+from bilstm_attention.prediction import predict_probabilities
+from bilstm_attention.training import TrainConfig
+from bilstm_attention.word2vec import Word2VecConfig, pretrain_embeddings
 
 # --- NB-LR -----------------------------------------------------------------------------
 
@@ -73,8 +72,12 @@ def test_fit_nblr_learns_cues_and_keeps_the_best_c() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"c_values": []}, "C values must be positive"), ({"c_values": [0.0]}, "C values must be positive"),
-     ({"alpha": 0}, "alpha must be positive"), ({"labels": np.zeros(4, dtype=int)}, "needs two classes")],
+    [
+        ({"c_values": []}, "C values must be positive"),
+        ({"c_values": [0.0]}, "C values must be positive"),
+        ({"alpha": 0}, "alpha must be positive"),
+        ({"labels": np.zeros(4, dtype=int)}, "needs two classes"),
+    ],
 )
 def test_fit_nblr_rejects_bad_arguments(kwargs, message) -> None:
     features = ngram_matrix([np.array([1]), np.array([2]), np.array([1]), np.array([2])], 3)
@@ -148,8 +151,11 @@ def test_pretraining_is_the_same_in_another_process() -> None:
     )
     outputs = {
         subprocess.run(
-            [sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
-            capture_output=True, text=True, check=True,
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         for hash_seed in (1, 2)
     }
@@ -158,12 +164,18 @@ def test_pretraining_is_the_same_in_another_process() -> None:
 
 @pytest.mark.parametrize(
     ("call", "message"),
-    [(lambda: Word2VecConfig(epochs=0), "epochs must be a positive integer"),
-     (lambda: Word2VecConfig(sample=1.5), r"sample must be in \[0, 1\)"),
-     (lambda: pretrain_embeddings([np.array([0, 1])], np.zeros((4, 2)), Word2VecConfig(), progress=False),
-      "no in-vocabulary tokens"),
-     (lambda: pretrain_embeddings([np.array([2])], np.zeros(4), Word2VecConfig(), progress=False),
-      "must be a \\(vocab_size, dim\\) matrix")],
+    [
+        (lambda: Word2VecConfig(epochs=0), "epochs must be a positive integer"),
+        (lambda: Word2VecConfig(sample=1.5), r"sample must be in \[0, 1\)"),
+        (
+            lambda: pretrain_embeddings([np.array([0, 1])], np.zeros((4, 2)), Word2VecConfig(), progress=False),
+            "no in-vocabulary tokens",
+        ),
+        (
+            lambda: pretrain_embeddings([np.array([2])], np.zeros(4), Word2VecConfig(), progress=False),
+            "must be a \\(vocab_size, dim\\) matrix",
+        ),
+    ],
 )
 def test_word2vec_errors(call, message) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -207,7 +219,7 @@ def test_ensemble_mixes_probabilities_saves_and_explains(tmp_path: Path) -> None
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_allclose(loaded.predict(inputs, verbose=0)[:, 0], mixed, rtol=1e-6)
-    probabilities, attention = attention_model(loaded).predict(inputs, verbose=0)
+    _probabilities, attention = attention_model(loaded).predict(inputs, verbose=0)
     np.testing.assert_allclose(attention.sum(axis=-1), 1.0, rtol=1e-5)
     assert np.all(attention[1, 2:] == 0)  # padding gets no attention
 
@@ -229,13 +241,15 @@ def test_ensemble_needs_a_two_class_model() -> None:
 
 @pytest.mark.parametrize(
     ("values", "message"),
-    [({"ngram_model": "stacked"}, "unknown ngram_model 'stacked'"),
-     ({"ngram_model": "nblr"}, "needs ngram_order"),
-     ({"ngram_order": 2, "ngram_model": "nblr", "nblr_c": [0]}, "nblr_c must be a list of positive numbers"),
-     ({"nblr_alpha": -1}, "nblr_alpha must be positive"),
-     ({"word2vec": {"epochs": 0}}, "word2vec epochs must be a positive integer"),
-     ({"word2vec": {"dims": 3}}, "unknown word2vec option"),
-     ({"word2vec": 5}, "word2vec must be a mapping")],
+    [
+        ({"ngram_model": "stacked"}, "unknown ngram_model 'stacked'"),
+        ({"ngram_model": "nblr"}, "needs ngram_order"),
+        ({"ngram_order": 2, "ngram_model": "nblr", "nblr_c": [0]}, "nblr_c must be a list of positive numbers"),
+        ({"nblr_alpha": -1}, "nblr_alpha must be positive"),
+        ({"word2vec": {"epochs": 0}}, "word2vec epochs must be a positive integer"),
+        ({"word2vec": {"dims": 3}}, "unknown word2vec option"),
+        ({"word2vec": 5}, "word2vec must be a mapping"),
+    ],
 )
 def test_train_config_checks_the_tuned_options(values, message) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -243,7 +257,9 @@ def test_train_config_checks_the_tuned_options(values, message) -> None:
 
 
 def test_config_round_trips_word2vec_settings() -> None:
-    config = TrainConfig.from_dict({"dataset": "imdb", "ngram_order": 3, "ngram_model": "nblr", "word2vec": {"epochs": 2}})
+    config = TrainConfig.from_dict(
+        {"dataset": "imdb", "ngram_order": 3, "ngram_model": "nblr", "word2vec": {"epochs": 2}}
+    )
     again = TrainConfig.from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config and again.word2vec == Word2VecConfig(epochs=2)
 
@@ -264,8 +280,22 @@ def test_nblr_ensemble_run_end_to_end(tmp_path: Path, capsys) -> None:
 
     reviews = write_reviews(tmp_path / "reviews.csv", 400, seed=5)
     run = tmp_path / "ensemble"
-    argv = train_args(reviews, run, "--epochs", "2", "--ngram-order", "2", "--ngram-min-count", "1",
-                      "--ngram-model", "nblr", "--word2vec-epochs", "2", "--lstm-units", "8")
+    argv = train_args(
+        reviews,
+        run,
+        "--epochs",
+        "2",
+        "--ngram-order",
+        "2",
+        "--ngram-min-count",
+        "1",
+        "--ngram-model",
+        "nblr",
+        "--word2vec-epochs",
+        "2",
+        "--lstm-units",
+        "8",
+    )
     assert main(argv) == 0
     info = json.loads((run / "run.json").read_text())
     assert info["train_config"]["word2vec"]["epochs"] == 2
@@ -289,5 +319,21 @@ def test_nblr_ensemble_run_end_to_end(tmp_path: Path, capsys) -> None:
 
     assert "attention of the BiLSTM part" in heading(explanation)
     capsys.readouterr()
-    assert main(["evaluate", "--model", str(run), "--file", str(reviews), "--text-column", "review",
-                 "--label-column", "sentiment", "--label-map", "neg=0,pos=1"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(run),
+                "--file",
+                str(reviews),
+                "--text-column",
+                "review",
+                "--label-column",
+                "sentiment",
+                "--label-map",
+                "neg=0,pos=1",
+            ]
+        )
+        == 0
+    )

@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
         if "unrecognized arguments: -" in message or "expected one argument" in message or "required: text" in message:
             message += (
                 "\n(a text that starts with '-' goes after `--`, e.g. "
-                "bilstm-attention predict --model RUN -- \"-_-\"; or use predict --file)"
+                'bilstm-attention predict --model RUN -- "-_-"; or use predict --file)'
             )
         super().error(message)
 

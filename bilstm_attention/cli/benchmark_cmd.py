@@ -37,8 +37,13 @@ def run(args: argparse.Namespace) -> int:
     for recipe in recipes:
         print(f"== {args.dataset}: recipe {recipe}", flush=True)
         reports[recipe] = benchmark.run_recipe(
-            args.dataset, recipe, data_dir=args.data_dir, path=args.path, limit=args.limit,
-            epochs=args.epochs, seed=args.seed,
+            args.dataset,
+            recipe,
+            data_dir=args.data_dir,
+            path=args.path,
+            limit=args.limit,
+            epochs=args.epochs,
+            seed=args.seed,
         )
     if len(reports) == 2:
         ratio = reports["tuned"]["seconds_per_epoch"] / reports["seed"]["seconds_per_epoch"]

@@ -28,18 +28,25 @@ def add_parser(subparsers: Any) -> None:
     )
     commands = parser.add_subparsers(dest="datasets_command", metavar="SUBCOMMAND", required=True)
 
-    list_parser = commands.add_parser("list", help="list the registered datasets",
-                                      description="List the registered datasets and whether their files are present.")
-    list_parser.add_argument("--data-dir", help="directory searched first for <name>/<file> "
-                                                "(then $BILSTM_ATTENTION_DATA, then the user cache)")
+    list_parser = commands.add_parser(
+        "list",
+        help="list the registered datasets",
+        description="List the registered datasets and whether their files are present.",
+    )
+    list_parser.add_argument(
+        "--data-dir",
+        help="directory searched first for <name>/<file> (then $BILSTM_ATTENTION_DATA, then the user cache)",
+    )
     list_parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     list_parser.set_defaults(func=list_command)
 
     verify_parser = commands.add_parser(
-        "verify", help="check the checksums and structure of local dataset files",
+        "verify",
+        help="check the checksums and structure of local dataset files",
         description="Check local dataset files against the registry: checksums, and the structure checks "
-                    "(rows, classes, archive members) that decide whether a non-identical copy is acceptable. "
-                    "Exit code 1 if any check fails or a file is missing.")
+        "(rows, classes, archive members) that decide whether a non-identical copy is acceptable. "
+        "Exit code 1 if any check fails or a file is missing.",
+    )
     verify_parser.add_argument("names", nargs="*", metavar="NAME", help="datasets to verify (default: all)")
     verify_parser.add_argument("--data-dir", help="directory searched first for <name>/<file>")
     verify_parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -47,10 +54,12 @@ def add_parser(subparsers: Any) -> None:
     verify_parser.set_defaults(func=verify_command)
 
     prepare_parser = commands.add_parser(
-        "prepare", help="download missing dataset files and verify them",
+        "prepare",
+        help="download missing dataset files and verify them",
         description="Download the files of the named datasets that are not present locally (into --data-dir, "
-                    "else $BILSTM_ATTENTION_DATA, else the user cache), verify their checksums, then verify "
-                    "the datasets.")
+        "else $BILSTM_ATTENTION_DATA, else the user cache), verify their checksums, then verify "
+        "the datasets.",
+    )
     prepare_parser.add_argument("names", nargs="+", metavar="NAME", help="datasets to prepare")
     prepare_parser.add_argument("--data-dir", help="directory to look in first and to download into")
     prepare_parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
@@ -88,7 +97,9 @@ def _local_status(spec: Any, data_dir: str | None) -> tuple[str, list[str], list
     for root in data_roots(data_dir):
         folder = root.path / spec.name
         if folder.is_dir():
-            others.extend(str(p) for p in sorted(folder.iterdir()) if p.name not in known and not p.name.startswith("."))
+            others.extend(
+                str(p) for p in sorted(folder.iterdir()) if p.name not in known and not p.name.startswith(".")
+            )
     status = "present" if found == len(spec.files) else ("partial" if found else "missing")
     return status, paths, others
 
@@ -101,28 +112,39 @@ def list_command(args: argparse.Namespace) -> int:
     for name in list_datasets():
         spec = get_spec(name)
         status, paths, others = _local_status(spec, args.data_dir)
-        rows.append({
-            "name": spec.name,
-            "title": spec.title,
-            "language": spec.language,
-            "classes": list(spec.class_names),
-            "split": spec.split.describe(),
-            "tokenizer": spec.tokenizer,
-            "vocab_size": spec.vocab_size,
-            "max_length": spec.max_length,
-            "seed_tokenizer": spec.seed_recipe.tokenizer if spec.seed_recipe else None,
-            "files": [f.filename for f in spec.files],
-            "local": status,
-            "paths": paths,
-            "other_files": others,
-        })
+        rows.append(
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "language": spec.language,
+                "classes": list(spec.class_names),
+                "split": spec.split.describe(),
+                "tokenizer": spec.tokenizer,
+                "vocab_size": spec.vocab_size,
+                "max_length": spec.max_length,
+                "seed_tokenizer": spec.seed_recipe.tokenizer if spec.seed_recipe else None,
+                "files": [f.filename for f in spec.files],
+                "local": status,
+                "paths": paths,
+                "other_files": others,
+            }
+        )
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     headers = ("name", "lang", "split", "tokenizer", "seed", "vocab", "max_len", "files", "local")
     table = [
-        (r["name"], r["language"], r["split"], r["tokenizer"] or "-", r["seed_tokenizer"] or "-",
-         str(r["vocab_size"] or "-"), str(r["max_length"] or "-"), ", ".join(r["files"]), r["local"])
+        (
+            r["name"],
+            r["language"],
+            r["split"],
+            r["tokenizer"] or "-",
+            r["seed_tokenizer"] or "-",
+            str(r["vocab_size"] or "-"),
+            str(r["max_length"] or "-"),
+            ", ".join(r["files"]),
+            r["local"],
+        )
         for r in rows
     ]
     widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
@@ -159,10 +181,16 @@ def verify_command(args: argparse.Namespace) -> int:
         print("\n".join(r.format() for r in reports))
     failed = [r for r in reports if not r.ok]
     if failed:
-        offending = [f"{check.path or check.filename} ({check.status})" for r in failed for check in r.files
-                     if check.status in ("failed", "missing")]
-        print(f"error: verification failed for {', '.join(r.name for r in failed)}: {'; '.join(offending)}",
-              file=sys.stderr)
+        offending = [
+            f"{check.path or check.filename} ({check.status})"
+            for r in failed
+            for check in r.files
+            if check.status in ("failed", "missing")
+        ]
+        print(
+            f"error: verification failed for {', '.join(r.name for r in failed)}: {'; '.join(offending)}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -24,12 +24,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument("--model", required=True, help="run directory written by `train`")
     add_data_arguments(evaluate, required=False)
-    evaluate.add_argument("--split", choices=("train", "validation", "test"),
-                          help="split of --dataset to score (default test); a --file is scored whole")
+    evaluate.add_argument(
+        "--split",
+        choices=("train", "validation", "test"),
+        help="split of --dataset to score (default test); a --file is scored whole",
+    )
     evaluate.add_argument("--batch-size", type=int, default=256)
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.add_argument(
-        "--allow-other-language", action="store_true",
+        "--allow-other-language",
+        action="store_true",
         help="evaluate on data in another language than the model was trained on (refused by default)",
     )
     evaluate.set_defaults(func=run_evaluate)
@@ -38,11 +42,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "predict",
         help="classify texts (arguments, or one per line on stdin or in --file); JSON lines out",
         description="Classify raw texts. Give them as arguments, or one per line on standard input or "
-        "in --file; one JSON line comes out per text (a blank line gives a line with \"error\"). "
+        'in --file; one JSON line comes out per text (a blank line gives a line with "error"). '
         "Texts that start with '-' go after `--`: predict --model RUN -- \"-_-\"",
     )
     predict.add_argument("--model", required=True, help="run directory written by `train`")
-    predict.add_argument("texts", nargs="*", help="texts to classify (default: read stdin); put them after `--` if one starts with '-'")
+    predict.add_argument(
+        "texts", nargs="*", help="texts to classify (default: read stdin); put them after `--` if one starts with '-'"
+    )
     predict.add_argument("--file", help="read the texts from this UTF-8 file, one per line ('-': stdin)")
     predict.add_argument("--batch-size", type=int, default=256)
     predict.set_defaults(func=run_predict)
@@ -57,7 +63,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     explain.add_argument("text", help="the text to explain (after `--` if it starts with '-')")
     explain.add_argument("--out", help="heatmap file to write (.png, .svg, .pdf, .html); never overwritten")
     explain.add_argument(
-        "--max-tokens", type=int, default=None,
+        "--max-tokens",
+        type=int,
+        default=None,
         help=f"show at most this many tokens, those with the most attention, in reading order "
         f"(default {DEFAULT_SHOWN_TOKENS}; --json always has them all)",
     )
@@ -74,8 +82,14 @@ def _evaluation_splits(args: argparse.Namespace, trained_on: dict[str, Any]) -> 
         if args.split is not None or args.limit is not None:
             raise ConfigError("--split and --limit do not apply to --file: evaluate scores every row of the file")
         return data.load_file(
-            args.file, text_column=args.text_column, label_column=args.label_column, label_map=args.label_map,
-            language=args.language, encoding=args.encoding or "utf-8", sep=args.sep, split="all",
+            args.file,
+            text_column=args.text_column,
+            label_column=args.label_column,
+            label_map=args.label_map,
+            language=args.language,
+            encoding=args.encoding or "utf-8",
+            sep=args.sep,
+            split="all",
         )
     name = args.dataset or trained_on["name"]
     return data.load_dataset(name, data_dir=args.data_dir, path=args.path, limit=args.limit)
@@ -178,8 +192,10 @@ def run_explain(args: argparse.Namespace) -> int:
         for token, weight in shown_tokens(explanation, shown):
             print(f"{weight:8.4f}  {'#' * int(round(weight * 50)):<50}  {token}")
         if len(explanation.tokens) > shown:
-            print(f"({shown} of {len(explanation.tokens)} tokens shown, those with the most attention; "
-                  "--max-tokens N shows more, --json all)")
+            print(
+                f"({shown} of {len(explanation.tokens)} tokens shown, those with the most attention; "
+                "--max-tokens N shows more, --json all)"
+            )
     if args.out:
         print(f"heatmap: {save_heatmap(explanation, args.out, max_tokens=shown)}", file=sys.stderr)
     return 0

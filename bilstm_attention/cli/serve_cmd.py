@@ -22,17 +22,39 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--model", required=True, help="run directory written by `train`")
     serve.add_argument("--host", default=defaults.host, help=f"address to listen on (default: {defaults.host})")
-    serve.add_argument("--port", type=int, default=defaults.port, help=f"port (default: {defaults.port}; 0 = any free port)")
-    serve.add_argument("--max-texts", type=int, default=defaults.max_texts,
-                       help=f"most texts in one /predict request (default: {defaults.max_texts})")
-    serve.add_argument("--max-chars", type=int, default=defaults.max_chars,
-                       help=f"most characters in one text (default: {defaults.max_chars})")
-    serve.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes,
-                       help=f"largest request body in bytes (default: {defaults.max_body_bytes})")
-    serve.add_argument("--max-batch", type=int, default=defaults.max_batch,
-                       help=f"most texts the batcher sends to the model at once (default: {defaults.max_batch})")
-    serve.add_argument("--batch-wait-ms", type=float, default=defaults.batch_wait_ms,
-                       help=f"how long the batcher waits for more requests (default: {defaults.batch_wait_ms} ms)")
+    serve.add_argument(
+        "--port", type=int, default=defaults.port, help=f"port (default: {defaults.port}; 0 = any free port)"
+    )
+    serve.add_argument(
+        "--max-texts",
+        type=int,
+        default=defaults.max_texts,
+        help=f"most texts in one /predict request (default: {defaults.max_texts})",
+    )
+    serve.add_argument(
+        "--max-chars",
+        type=int,
+        default=defaults.max_chars,
+        help=f"most characters in one text (default: {defaults.max_chars})",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=defaults.max_body_bytes,
+        help=f"largest request body in bytes (default: {defaults.max_body_bytes})",
+    )
+    serve.add_argument(
+        "--max-batch",
+        type=int,
+        default=defaults.max_batch,
+        help=f"most texts the batcher sends to the model at once (default: {defaults.max_batch})",
+    )
+    serve.add_argument(
+        "--batch-wait-ms",
+        type=float,
+        default=defaults.batch_wait_ms,
+        help=f"how long the batcher waits for more requests (default: {defaults.batch_wait_ms} ms)",
+    )
     serve.set_defaults(func=run_serve)
 
 

@@ -68,7 +68,10 @@ def _for_argparse(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 def _unwrap_optional(annotation: Any) -> Any:
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
+    if (
+        typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType", None))
+        and len(args) == 1
+    ):
         return args[0]
     return annotation
 
@@ -130,9 +133,17 @@ class Flag:
         return "--" + self.dest.replace("_", "-")
 
 
-def _add_flag(group: argparse._ArgumentGroup, flag: Flag, annotation: Any, *, help_text: str, default: Any,
-              parse: Callable[[str], Any] | None = None, choices: tuple[str, ...] | None = None,
-              metavar: str | None = None) -> None:
+def _add_flag(
+    group: argparse._ArgumentGroup,
+    flag: Flag,
+    annotation: Any,
+    *,
+    help_text: str,
+    default: Any,
+    parse: Callable[[str], Any] | None = None,
+    choices: tuple[str, ...] | None = None,
+    metavar: str | None = None,
+) -> None:
     kwargs: dict[str, Any] = {"dest": flag.dest, "default": default, "help": help_text or None}
     parser = _for_argparse(parse) if parse is not None else _parser_for(annotation)
     if parser is None:
@@ -146,8 +157,14 @@ def _add_flag(group: argparse._ArgumentGroup, flag: Flag, annotation: Any, *, he
     group.add_argument(flag.option, **kwargs)
 
 
-def add_group_flags(parser: argparse.ArgumentParser, section: str, *, default: Any = argparse.SUPPRESS,
-                    only_shared: bool = False, title: str | None = None) -> list[Flag]:
+def add_group_flags(
+    parser: argparse.ArgumentParser,
+    section: str,
+    *,
+    default: Any = argparse.SUPPRESS,
+    only_shared: bool = False,
+    title: str | None = None,
+) -> list[Flag]:
     """Add a flag for every field of the TrainConfig group ``section`` (from its metadata)."""
     cls = GROUPS[section]
     hints = typing.get_type_hints(cls)
@@ -158,8 +175,16 @@ def add_group_flags(parser: argparse.ArgumentParser, section: str, *, default: A
         if only_shared and not meta.get("shared"):
             continue
         flag = Flag(flat_name(item), section, item.name)
-        _add_flag(group, flag, hints[item.name], help_text=meta.get("help", ""), default=default,
-                  parse=meta.get("parse"), choices=meta.get("choices"), metavar=meta.get("metavar"))
+        _add_flag(
+            group,
+            flag,
+            hints[item.name],
+            help_text=meta.get("help", ""),
+            default=default,
+            parse=meta.get("parse"),
+            choices=meta.get("choices"),
+            metavar=meta.get("metavar"),
+        )
         flags.append(flag)
     return flags
 
@@ -167,7 +192,9 @@ def add_group_flags(parser: argparse.ArgumentParser, section: str, *, default: A
 def _add_word2vec_flags(parser: argparse.ArgumentParser) -> list[Flag]:
     group = parser.add_argument_group("word2vec (pretraining of the embedding)")
     group.add_argument(
-        "--word2vec", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+        "--word2vec",
+        action=argparse.BooleanOptionalAction,
+        default=argparse.SUPPRESS,
         help="start the embedding from word2vec vectors learned on the training (and unlabeled) reviews "
         "(any --word2vec-* flag implies it)",
     )
@@ -190,8 +217,14 @@ def _add_classifier_flags(parser: argparse.ArgumentParser) -> list[Flag]:
         if item.name in CLASSIFIER_FILLED_IN:
             continue
         flag = Flag(item.name, "classifier", item.name)
-        _add_flag(group, flag, hints[item.name], help_text=helps.get(item.name, ""), default=argparse.SUPPRESS,
-                  choices=_CLASSIFIER_CHOICES.get(item.name))
+        _add_flag(
+            group,
+            flag,
+            hints[item.name],
+            help_text=helps.get(item.name, ""),
+            default=argparse.SUPPRESS,
+            choices=_CLASSIFIER_CHOICES.get(item.name),
+        )
         flags.append(flag)
     return flags
 
@@ -212,7 +245,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "datasets.yaml. On your own --file, from the configuration's defaults.",
     )
     parser.add_argument(
-        "--recipe", choices=RECIPES,
+        "--recipe",
+        choices=RECIPES,
         help=f"start from a named recipe of the dataset (default: {DEFAULT_RECIPE}; seed: the tutorials'; "
         "none: no recipe, the configuration's defaults); flags override it",
     )
@@ -286,13 +320,25 @@ def detect_file_language(config: TrainConfig) -> TrainConfig:
     from bilstm_attention import data
 
     source = config.data
-    splits = data.load_file(source.file, source.text_column, source.label_column, label_map=source.label_map,
-                            encoding=source.encoding, sep=source.sep, split="all", language="auto")
+    splits = data.load_file(
+        source.file,
+        source.text_column,
+        source.label_column,
+        label_map=source.label_map,
+        encoding=source.encoding,
+        sep=source.sep,
+        split="all",
+        language="auto",
+    )
     if splits.spec.language not in LANGUAGE_CHOICES:
-        raise ConfigError(f"cannot tell the language of {source.file} (its reviews contain no letters): "
-                          "pass --tokenizer (english, kiwi, okt, mecab, whitespace) or --language en|ko")
-    print(f"{source.file}: {splits.report.checks[0]}; tokenizer {splits.spec.tokenizer} "
-          "(pass --language or --tokenizer to choose)")
+        raise ConfigError(
+            f"cannot tell the language of {source.file} (its reviews contain no letters): "
+            "pass --tokenizer (english, kiwi, okt, mecab, whitespace) or --language en|ko"
+        )
+    print(
+        f"{source.file}: {splits.report.checks[0]}; tokenizer {splits.spec.tokenizer} "
+        "(pass --language or --tokenizer to choose)"
+    )
     return config.replace(language=splits.spec.language)
 
 

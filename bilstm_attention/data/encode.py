@@ -89,27 +89,32 @@ def _resolve_tokenizer(tokenizer: Any) -> Any:
         return tokenizers.tokenizer_from_config(tokenizer)
     for method in ("tokenize_batch", "get_config"):
         if not callable(getattr(tokenizer, method, None)):
-            raise ConfigError(f"tokenizer must be a Tokenizer, a tokenizer name or a config dict; "
-                              f"{type(tokenizer).__name__} has no {method}()")
+            raise ConfigError(
+                f"tokenizer must be a Tokenizer, a tokenizer name or a config dict; "
+                f"{type(tokenizer).__name__} has no {method}()"
+            )
     return tokenizer
 
 
 def token_key(splits: DatasetSplits, tokenizer_config: dict[str, Any]) -> str:
     """The key of the cached tokens of ``splits`` (see the module docstring)."""
-    return store.content_key({
-        "cache_format": CACHE_FORMAT_VERSION,
-        "dataset": splits.name,
-        "fingerprint": splits.fingerprint,
-        "settings": dict(splits.settings),
-        "sizes": {name: len(getattr(splits, name)) for name in SPLIT_NAMES},
-        "tokenizer": tokenizer_config,
-    })
+    return store.content_key(
+        {
+            "cache_format": CACHE_FORMAT_VERSION,
+            "dataset": splits.name,
+            "fingerprint": splits.fingerprint,
+            "settings": dict(splits.settings),
+            "sizes": {name: len(getattr(splits, name)) for name in SPLIT_NAMES},
+            "tokenizer": tokenizer_config,
+        }
+    )
 
 
 def cache_key(splits: DatasetSplits, tokenizer_config: dict[str, Any], vocab_size: int, min_count: int) -> str:
     """The key of an encoding: the token key plus the vocabulary settings."""
-    return store.content_key({"tokens": token_key(splits, tokenizer_config),
-                              "vocabulary": {"max_size": vocab_size, "min_count": min_count}})
+    return store.content_key(
+        {"tokens": token_key(splits, tokenizer_config), "vocabulary": {"max_size": vocab_size, "min_count": min_count}}
+    )
 
 
 def _tokenize(splits: DatasetSplits, tokenizer: Any, progress: bool) -> TokenizedSplits:
@@ -117,8 +122,10 @@ def _tokenize(splits: DatasetSplits, tokenizer: Any, progress: bool) -> Tokenize
     ids, labels = {}, {}
     for name in SPLIT_NAMES:
         token_lists = tokenizer.tokenize_batch(getattr(splits, name).texts, progress=progress)
-        arrays = [np.fromiter((index.setdefault(t, len(index)) for t in tokens), dtype=np.int32, count=len(tokens))
-                  for tokens in token_lists]
+        arrays = [
+            np.fromiter((index.setdefault(t, len(index)) for t in tokens), dtype=np.int32, count=len(tokens))
+            for tokens in token_lists
+        ]
         ids[name] = store.flatten(arrays)
         labels[name] = np.asarray(getattr(splits, name).labels, dtype=np.int64)
     return TokenizedSplits(list(index), ids, labels)
@@ -129,8 +136,11 @@ def _parse_tokens(data: Any, meta: dict[str, Any]) -> TokenizedSplits:
     ids, labels = {}, {}
     for name in SPLIT_NAMES:
         flat, offsets, labels[name] = data[f"{name}_ids"], data[f"{name}_offsets"], data[f"{name}_labels"]
-        if len(offsets) != len(labels[name]) + 1 or (len(offsets) and offsets[-1] != len(flat)) or (
-                len(flat) and int(flat.max()) >= len(table)):
+        if (
+            len(offsets) != len(labels[name]) + 1
+            or (len(offsets) and offsets[-1] != len(flat))
+            or (len(flat) and int(flat.max()) >= len(table))
+        ):
             raise ValueError(f"its {name} arrays are inconsistent")
         ids[name] = (flat, offsets)
         labels[name] = labels[name].astype(np.int64, copy=False)
@@ -153,10 +163,17 @@ def build_vocabulary(tokens: TokenizedSplits, vocab_size: int, min_count: int) -
 
     counts = np.bincount(tokens.ids["train"][0], minlength=len(tokens.table))
     reserved = [PAD_TOKEN, OOV_TOKEN]
-    ranked = sorted(((tokens.table[i], int(counts[i])) for i in np.flatnonzero(counts >= min_count)
-                     if tokens.table[i] not in reserved), key=lambda item: (-item[1], item[0]))[: vocab_size - 2]
-    vocabulary = Vocabulary([*reserved, *(t for t, _ in ranked)], [0, 0, *(n for _, n in ranked)],
-                            max_size=vocab_size, min_count=min_count)
+    ranked = sorted(
+        (
+            (tokens.table[i], int(counts[i]))
+            for i in np.flatnonzero(counts >= min_count)
+            if tokens.table[i] not in reserved
+        ),
+        key=lambda item: (-item[1], item[0]),
+    )[: vocab_size - 2]
+    vocabulary = Vocabulary(
+        [*reserved, *(t for t, _ in ranked)], [0, 0, *(n for _, n in ranked)], max_size=vocab_size, min_count=min_count
+    )
     lookup = np.full(len(tokens.table), OOV_ID, dtype=np.int32)
     position = {token: i for i, token in enumerate(tokens.table)}
     for vocab_id, (token, _) in enumerate(ranked, start=len(reserved)):
@@ -203,17 +220,37 @@ def encode_dataset(
     if tokens is None:
         tokens = _tokenize(splits, tokenizer, progress)
         if use_cache:
-            _save_tokens(path, tokens_key, tokens, {"dataset": splits.name, "fingerprint": splits.fingerprint,
-                                                    "tokenizer": config})
+            _save_tokens(
+                path,
+                tokens_key,
+                tokens,
+                {"dataset": splits.name, "fingerprint": splits.fingerprint, "tokenizer": config},
+            )
     vocabulary, lookup = build_vocabulary(tokens, vocab_size, min_count)
     encoded = {}
     for name in SPLIT_NAMES:
         flat, offsets = tokens.ids[name]
         encoded[name] = EncodedSplit(store.unflatten(lookup[flat], offsets), tokens.labels[name])
-    return EncodedSplits(splits.name, encoded["train"], encoded["validation"], encoded["test"], vocabulary,
-                         tokenizer, from_cache, cache_key(splits, config, vocab_size, min_count),
-                         path if use_cache else None, splits.class_names)
+    return EncodedSplits(
+        splits.name,
+        encoded["train"],
+        encoded["validation"],
+        encoded["test"],
+        vocabulary,
+        tokenizer,
+        from_cache,
+        cache_key(splits, config, vocab_size, min_count),
+        path if use_cache else None,
+        splits.class_names,
+    )
 
 
-__all__ = ["CACHE_FORMAT_VERSION", "EncodedSplit", "EncodedSplits", "build_vocabulary", "cache_key",
-           "encode_dataset", "token_key"]
+__all__ = [
+    "CACHE_FORMAT_VERSION",
+    "EncodedSplit",
+    "EncodedSplits",
+    "build_vocabulary",
+    "cache_key",
+    "encode_dataset",
+    "token_key",
+]

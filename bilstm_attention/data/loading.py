@@ -90,8 +90,11 @@ def check_limit(value: Any, num_classes: int) -> int | None:
 
 def split_settings(spec: DatasetSpec, *, validation_fraction: Any, seed: Any, limit: Any) -> dict[str, Any]:
     """The checked split settings of a load (``None`` = the spec's); part of every cache key."""
-    fraction = spec.validation_fraction if validation_fraction is None else check_fraction(
-        "validation_fraction", validation_fraction)
+    fraction = (
+        spec.validation_fraction
+        if validation_fraction is None
+        else check_fraction("validation_fraction", validation_fraction)
+    )
     validation_seed = spec.validation_seed if seed is None else check_seed("seed", seed)
     limit = check_limit(limit, spec.num_classes)
     return {
@@ -116,13 +119,16 @@ class ResolvedFiles:
     explicit: bool
 
 
-def resolve_files(spec: DatasetSpec, data_dir=None, path=None, *, download: bool = True,
-                  progress: bool = True) -> ResolvedFiles:
+def resolve_files(
+    spec: DatasetSpec, data_dir=None, path=None, *, download: bool = True, progress: bool = True
+) -> ResolvedFiles:
     """Find (or download) every file of ``spec``; ``path`` overrides the search."""
     if path is not None:
         return ResolvedFiles(_explicit_paths(spec, path), True)
-    paths = {file.role: ensure_file(spec, file, data_dir, download_missing=download, progress=progress)
-             for file in spec.files}
+    paths = {
+        file.role: ensure_file(spec, file, data_dir, download_missing=download, progress=progress)
+        for file in spec.files
+    }
     return ResolvedFiles(paths, False)
 
 
@@ -132,8 +138,10 @@ def _explicit_paths(spec: DatasetSpec, path: Any) -> dict[str, Path]:
         unknown = sorted(set(map(str, path)) - set(roles))
         missing = sorted(set(roles) - set(map(str, path)))
         if unknown or missing:
-            raise ConfigError(f"path for {spec.name} must map exactly the roles {', '.join(roles)}; "
-                              f"got {', '.join(map(str, path)) or 'nothing'}")
+            raise ConfigError(
+                f"path for {spec.name} must map exactly the roles {', '.join(roles)}; "
+                f"got {', '.join(map(str, path)) or 'nothing'}"
+            )
         out = {str(role): Path(p).expanduser() for role, p in path.items()}
     else:
         p = Path(path).expanduser()
@@ -157,17 +165,7 @@ def _explicit_paths(spec: DatasetSpec, path: Any) -> dict[str, Path]:
     return out
 
 
-
-
-
-
-
-
-
-
 # ------------------------------------------------------------------------------ reading
-
-
 
 
 def _digest_of(path: Path, file: FileSpec) -> SourceFile:
@@ -180,10 +178,15 @@ def _digest_of(path: Path, file: FileSpec) -> SourceFile:
     return SourceFile(file.role, path, file.checksum.algorithm, actual, file.checksum.value, matches, size)
 
 
-
-
-def read_files(spec: DatasetSpec, resolved: ResolvedFiles, *, progress: bool = True, unlabeled: bool = False,
-               limit: int | None = None, limit_seed: int = 0) -> RawData:
+def read_files(
+    spec: DatasetSpec,
+    resolved: ResolvedFiles,
+    *,
+    progress: bool = True,
+    unlabeled: bool = False,
+    limit: int | None = None,
+    limit_seed: int = 0,
+) -> RawData:
     """Read every resolved file with format checks; count what structure checks need."""
     files = {f.role: f for f in spec.files}
     sources = {role: _digest_of(path, files[role]) for role, path in resolved.paths.items()}
@@ -197,10 +200,6 @@ def read_files(spec: DatasetSpec, resolved: ResolvedFiles, *, progress: bool = T
         parts[role] = read_registry_table(path, spec, role, known_defects=defects)
     observed = observed_counts(spec, parts)
     return RawData(parts, None, list(sources.values()), observed, problems_by_role(spec, observed, parts))
-
-
-
-
 
 
 def judge(spec: DatasetSpec, raw: RawData, explicit: bool) -> list[str]:
@@ -225,8 +224,9 @@ def judge(spec: DatasetSpec, raw: RawData, explicit: bool) -> list[str]:
             continue
         messages.append(verdict.message)
         if raw.complete:
-            store.remember_verified(spec.name, spec.file(source.role).filename, spec.content_hash, source.algorithm,
-                                    source.digest)
+            store.remember_verified(
+                spec.name, spec.file(source.role).filename, spec.content_hash, source.algorithm, source.digest
+            )
     for message in messages:
         warnings.warn(message, DataWarning, stacklevel=3)
     return messages
@@ -235,12 +235,18 @@ def judge(spec: DatasetSpec, raw: RawData, explicit: bool) -> list[str]:
 # ------------------------------------------------------------------------------- tfds
 
 
-
-
-
-
-def _read_source(spec: DatasetSpec, source: str, data_dir, path, *, download: bool, progress: bool,
-                 unlabeled: bool, limit: int | None, limit_seed: int) -> tuple[RawData, str]:
+def _read_source(
+    spec: DatasetSpec,
+    source: str,
+    data_dir,
+    path,
+    *,
+    download: bool,
+    progress: bool,
+    unlabeled: bool,
+    limit: int | None,
+    limit_seed: int,
+) -> tuple[RawData, str]:
     """Read from the upstream files, or from tensorflow-datasets (``source="tfds"``, or
     ``"auto"`` when the files are unavailable and tensorflow-datasets is installed)."""
     if source == "tfds":
@@ -265,8 +271,9 @@ def _duplicates(texts: list[str]) -> int:
     return len(texts) - len(set(texts))
 
 
-def assemble(spec: DatasetSpec, raw: RawData, *, settings: dict[str, Any], fingerprint: str,
-             notes: list[str]) -> DatasetSplits:
+def assemble(
+    spec: DatasetSpec, raw: RawData, *, settings: dict[str, Any], fingerprint: str, notes: list[str]
+) -> DatasetSplits:
     """Form train / test (upstream or the deterministic split), apply ``limit``, cut the
     validation slice (all from :func:`split_settings`), and count everything into the report."""
     limit, limit_seed = settings["limit"], settings["limit_seed"]
@@ -296,26 +303,37 @@ def assemble(spec: DatasetSpec, raw: RawData, *, settings: dict[str, Any], finge
     train_classes = np.unique(train[1])
     if len(train_classes) < 2:
         source = raw.parts[spec.split.train if spec.split.method == "upstream" else next(iter(raw.parts))].source
-        found = (f"only the class {spec.class_names[int(train_classes[0])]!r} ({len(train[1]):,} reviews)"
-                 if len(train_classes) else "no reviews")
-        raise DataError(f"{source}: the training data has {found}; a classifier needs at least two classes "
-                        "(check the label column and the label map)")
+        found = (
+            f"only the class {spec.class_names[int(train_classes[0])]!r} ({len(train[1]):,} reviews)"
+            if len(train_classes)
+            else "no reviews"
+        )
+        raise DataError(
+            f"{source}: the training data has {found}; a classifier needs at least two classes "
+            "(check the label column and the label map)"
+        )
 
     if limit is not None:
         n_train, n_test = limit_sizes(limit, spec.limit_test_fraction, spec.num_classes)
         train = take(*train, balanced_subset(train[1], train[2], n_train, spec.num_classes, limit_seed))
         test = take(*test, balanced_subset(test[1], test[2], n_test, spec.num_classes, limit_seed))
-        report.notes.append(f"limit={limit}: class-balanced subsets of {len(train[0]):,} train and "
-                            f"{len(test[0]):,} test reviews (seed {limit_seed})")
+        report.notes.append(
+            f"limit={limit}: class-balanced subsets of {len(train[0]):,} train and "
+            f"{len(test[0]):,} test reviews (seed {limit_seed})"
+        )
 
-    report.before_validation = {"train": count_by_class(train[1], spec.class_names),
-                                "test": count_by_class(test[1], spec.class_names)}
+    report.before_validation = {
+        "train": count_by_class(train[1], spec.class_names),
+        "test": count_by_class(test[1], spec.class_names),
+    }
     mask = stratified_holdout(train[1], train[2], validation_fraction, validation_seed)
     validation = take(*train, np.flatnonzero(mask))
     train = take(*train, np.flatnonzero(~mask))
-    report.final = {"train": count_by_class(train[1], spec.class_names),
-                    "validation": count_by_class(validation[1], spec.class_names),
-                    "test": count_by_class(test[1], spec.class_names)}
+    report.final = {
+        "train": count_by_class(train[1], spec.class_names),
+        "validation": count_by_class(validation[1], spec.class_names),
+        "test": count_by_class(test[1], spec.class_names),
+    }
     train_set = set(train[0]) | set(validation[0])
     report.duplicates = {
         "train": _duplicates(train[0] + validation[0]),
@@ -402,8 +420,17 @@ def load_dataset(
         raise ConfigError(f"dataset {spec.name!r} has no unlabeled reviews")
 
     explicit = path is not None
-    raw, used_source = _read_source(spec, source, data_dir, path, download=download, progress=progress,
-                                    unlabeled=unlabeled, limit=settings["limit"], limit_seed=settings["limit_seed"])
+    raw, used_source = _read_source(
+        spec,
+        source,
+        data_dir,
+        path,
+        download=download,
+        progress=progress,
+        unlabeled=unlabeled,
+        limit=settings["limit"],
+        limit_seed=settings["limit_seed"],
+    )
     if used_source == "files":
         notes = judge(spec, raw, explicit)
     else:
@@ -438,8 +465,13 @@ def load_unlabeled(
     texts = raw.unlabeled or []
     if limit is not None and limit < len(texts):
         keys = [str(i) for i in range(len(texts))]
-        index = balanced_subset(np.zeros(len(texts), dtype=np.int64), keys, limit, 1,
-                                spec.limit_seed if seed is None else check_seed("seed", seed))
+        index = balanced_subset(
+            np.zeros(len(texts), dtype=np.int64),
+            keys,
+            limit,
+            1,
+            spec.limit_seed if seed is None else check_seed("seed", seed),
+        )
         texts = [texts[i] for i in index]
     return texts
 

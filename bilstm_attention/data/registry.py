@@ -249,8 +249,9 @@ class _Reader:
             return None
         return self.data[name]
 
-    def str(self, name: str, required: bool = True, choices: tuple[str, ...] | None = None,
-            blank_ok: bool = False) -> Any:
+    def str(
+        self, name: str, required: bool = True, choices: tuple[str, ...] | None = None, blank_ok: bool = False
+    ) -> Any:
         value = self.raw(name, required)
         if value is None:
             return None

@@ -249,8 +249,9 @@ def download(
     return destination
 
 
-def ensure_file(spec: DatasetSpec, file: FileSpec, data_dir=None, *, download_missing: bool = True,
-                progress: bool = True) -> Path:
+def ensure_file(
+    spec: DatasetSpec, file: FileSpec, data_dir=None, *, download_missing: bool = True, progress: bool = True
+) -> Path:
     """Find ``file`` locally, or download it; raise :class:`DatasetNotFoundError` saying where
     it looked and how to provide it."""
     path, looked = find_file(spec, file, data_dir)
@@ -319,8 +320,9 @@ def truncated_error(archive: Path, members_read: int, last: str | None, exc: Bas
 ARCHIVE_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error)
 
 
-def safe_extract(archive: str | os.PathLike[str], destination: str | os.PathLike[str], *,
-                 progress: bool = True) -> Path:
+def safe_extract(
+    archive: str | os.PathLike[str], destination: str | os.PathLike[str], *, progress: bool = True
+) -> Path:
     """Extract a .tar(.gz) into ``destination`` safely and atomically.
 
     Every member is checked first (no absolute paths, no ``..``, no links leaving the
@@ -349,8 +351,9 @@ def safe_extract(archive: str | os.PathLike[str], destination: str | os.PathLike
                 raise truncated_error(archive, count, last, exc) from None
             kwargs = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
             try:
-                for member in tqdm(members, desc=f"extracting {archive.name}", unit=" files",
-                                   disable=not progress, leave=False):
+                for member in tqdm(
+                    members, desc=f"extracting {archive.name}", unit=" files", disable=not progress, leave=False
+                ):
                     tar.extract(member, tmp, **kwargs)
             except getattr(tarfile, "FilterError", ()) as exc:
                 raise UnsafeArchiveError(f"{archive}: unsafe member: {exc}") from None

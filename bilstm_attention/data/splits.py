@@ -183,8 +183,9 @@ def hash_ranks(keys: Sequence[str], seed: int) -> np.ndarray:
     prefix = f"{seed}\x1f".encode()
     values = np.empty(len(keys), dtype=np.uint64)
     for i, key in enumerate(keys):
-        values[i] = int.from_bytes(hashlib.blake2b(prefix + key.encode("utf-8", "surrogatepass"),
-                                                   digest_size=8).digest(), "big")
+        values[i] = int.from_bytes(
+            hashlib.blake2b(prefix + key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big"
+        )
     return values
 
 

@@ -54,7 +54,7 @@ def pack_strings(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
 def unpack_strings(blob: np.ndarray, offsets: np.ndarray) -> list[str]:
     data = blob.tobytes()
     bounds = offsets.tolist()
-    return [data[bounds[i]:bounds[i + 1]].decode("utf-8", "surrogatepass") for i in range(len(bounds) - 1)]
+    return [data[bounds[i] : bounds[i + 1]].decode("utf-8", "surrogatepass") for i in range(len(bounds) - 1)]
 
 
 def flatten(ids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +68,7 @@ def flatten(ids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 def unflatten(flat: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
     if len(offsets) and offsets[-1] != len(flat):
         raise ValueError("its arrays are inconsistent")
-    return [flat[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
+    return [flat[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
 
 
 def _save_arrays(handle: Any, arrays: dict[str, np.ndarray]) -> None:
@@ -112,9 +112,12 @@ def read_arrays(path: Path, key: str, version: int, parse: Callable[[Any, dict[s
             if meta.get("key") != key or meta.get("format") != version:
                 raise ValueError("its key or format version does not match")
             return parse(data, meta)
-    except Exception as exc:  # noqa: BLE001 - any unreadable cache file is recomputed
-        warnings.warn(f"ignoring the unreadable cache file {path} ({type(exc).__name__}: {exc}); "
-                      "it will be rewritten", DataWarning, stacklevel=3)
+    except Exception as exc:
+        warnings.warn(
+            f"ignoring the unreadable cache file {path} ({type(exc).__name__}: {exc}); it will be rewritten",
+            DataWarning,
+            stacklevel=3,
+        )
         with contextlib.suppress(OSError):
             path.unlink()
         return None
@@ -138,8 +141,12 @@ def remember_verified(dataset: str, filename: str, entry: str, algorithm: str, d
     """Remember that a file (``algorithm:digest``) passed the full structure checks of the
     registry entry whose hash is ``entry``."""
     data = _read_verified()
-    data[f"{algorithm}:{digest}"] = {"dataset": dataset, "file": filename, "entry": entry,
-                                      "verified": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    data[f"{algorithm}:{digest}"] = {
+        "dataset": dataset,
+        "file": filename,
+        "entry": entry,
+        "verified": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     with contextlib.suppress(OSError):  # an unwritable cache only costs a re-check next time
         write_json(_verified_memo(), data)
 

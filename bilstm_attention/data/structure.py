@@ -86,8 +86,9 @@ class Verdict:
     error: type[BilstmAttentionError] | None = None
 
 
-def file_verdict(spec: DatasetSpec, source: Any, problems: list[str], observed: Mapping[str, Any], *,
-                 complete: bool = True) -> Verdict:
+def file_verdict(
+    spec: DatasetSpec, source: Any, problems: list[str], observed: Mapping[str, Any], *, complete: bool = True
+) -> Verdict:
     """Checksum and structure checks of one :class:`SourceFile` of ``spec`` (a folder has no
     checksum: the structure decides; a file that differs from upstream is accepted only when
     the structure checks pass, with a warning)."""
@@ -98,21 +99,34 @@ def file_verdict(spec: DatasetSpec, source: Any, problems: list[str], observed: 
         return Verdict("accepted", "extracted folder: no checksum; structure checks pass")
     if source.matches_upstream:
         if problems:
-            return Verdict("failed", f"{name} matches the upstream checksum but not the registry's structure "
-                                     f"({found}); the registry entry of {spec.name} needs fixing", error=DataError)
+            return Verdict(
+                "failed",
+                f"{name} matches the upstream checksum but not the registry's structure "
+                f"({found}); the registry entry of {spec.name} needs fixing",
+                error=DataError,
+            )
         return Verdict("ok", f"{source.algorithm} {source.digest[:16]}... matches upstream")
     if source.matches_upstream is None:
         return Verdict("ok", "")
     differs = f"{name}: {source.algorithm} {source.digest} differs from upstream"
     if problems:
-        return Verdict("failed", f"{differs} ({source.expected}) and its structure checks fail: {found}. Delete the "
-                                 "file (it will be downloaded again) or replace it with the upstream one.",
-                       error=ChecksumError)
+        return Verdict(
+            "failed",
+            f"{differs} ({source.expected}) and its structure checks fail: {found}. Delete the "
+            "file (it will be downloaded again) or replace it with the upstream one.",
+            error=ChecksumError,
+        )
     if not complete:  # a limit read of a file whose full structure checks passed before
-        return Verdict("accepted", f"{differs}'s {source.expected}; accepted because its structure checks passed "
-                                   "when it was read in full", warn=True)
-    return Verdict("accepted", f"{differs}'s {source.expected}; accepted because its structure checks pass "
-                               f"({describe_counts(observed)})", warn=True)
+        return Verdict(
+            "accepted",
+            f"{differs}'s {source.expected}; accepted because its structure checks passed when it was read in full",
+            warn=True,
+        )
+    return Verdict(
+        "accepted",
+        f"{differs}'s {source.expected}; accepted because its structure checks pass ({describe_counts(observed)})",
+        warn=True,
+    )
 
 
 #: The digest "algorithm" of an extracted folder: sha256 over its members' paths and bytes.

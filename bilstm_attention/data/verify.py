@@ -84,8 +84,9 @@ class VerificationReport:
         }
 
 
-def verify_dataset(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | None = None, *,
-                   progress: bool = False) -> VerificationReport:
+def verify_dataset(
+    name: str | DatasetSpec, data_dir: str | os.PathLike[str] | None = None, *, progress: bool = False
+) -> VerificationReport:
     """Verify the local copy of a registry dataset (see the module docstring)."""
     spec = get_spec(name)
     report = VerificationReport(spec.name)
@@ -94,8 +95,11 @@ def verify_dataset(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | N
         path, looked = find_file(spec, file, data_dir)
         if path is None:
             places = ", ".join(str(p) for p in looked)
-            report.files.append(FileCheck(file.role, file.filename, None, "missing",
-                                          message=f"{file.filename} is missing; looked in {places}"))
+            report.files.append(
+                FileCheck(
+                    file.role, file.filename, None, "missing", message=f"{file.filename} is missing; looked in {places}"
+                )
+            )
         else:
             paths[file.role] = path
     if not paths:
@@ -108,8 +112,11 @@ def verify_dataset(name: str | DatasetSpec, data_dir: str | os.PathLike[str] | N
         for role, path in paths.items():
             file = spec.file(role)
             status = "failed" if (role in named or not named) else "ok"
-            report.files.append(FileCheck(role, file.filename, path, status,
-                                          message=message if status == "failed" else "not checked further"))
+            report.files.append(
+                FileCheck(
+                    role, file.filename, path, status, message=message if status == "failed" else "not checked further"
+                )
+            )
         return report
     sources = {s.role: s for s in raw.source_files}
     report.observed = raw.observed

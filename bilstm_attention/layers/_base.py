@@ -45,13 +45,9 @@ class _BaseAttention(keras.layers.Layer):
     def __init__(self, dropout: float = 0.0, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
-            raise ConfigError(
-                f"{type(self).__name__}: `dropout` must be a number in [0, 1), got {dropout!r}"
-            )
+            raise ConfigError(f"{type(self).__name__}: `dropout` must be a number in [0, 1), got {dropout!r}")
         if not 0.0 <= float(dropout) < 1.0:
-            raise ConfigError(
-                f"{type(self).__name__}: `dropout` must be in [0, 1), got {dropout!r}"
-            )
+            raise ConfigError(f"{type(self).__name__}: `dropout` must be in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed) if self.dropout > 0 else None
@@ -68,22 +64,16 @@ class _BaseAttention(keras.layers.Layer):
         query_shape = tuple(query_shape) if query_shape is not None else None
         if values_shape is None or len(values_shape) != 3:
             raise ConfigError(
-                f"{name}: `values` must have rank 3, (batch, T, d_v); "
-                f"received values shape {_fmt(values_shape)}"
+                f"{name}: `values` must have rank 3, (batch, T, d_v); received values shape {_fmt(values_shape)}"
             )
         if query_shape is None or len(query_shape) not in (2, 3):
             raise ConfigError(
                 f"{name}: `query` must have rank 2, (batch, d_q), or rank 3, (batch, T_q, d_q); "
                 f"received query shape {_fmt(query_shape)}"
             )
-        if (
-            values_shape[0] is not None
-            and query_shape[0] is not None
-            and values_shape[0] != query_shape[0]
-        ):
+        if values_shape[0] is not None and query_shape[0] is not None and values_shape[0] != query_shape[0]:
             raise ConfigError(
-                f"{name}: batch sizes differ: values shape {_fmt(values_shape)}, "
-                f"query shape {_fmt(query_shape)}"
+                f"{name}: batch sizes differ: values shape {_fmt(values_shape)}, query shape {_fmt(query_shape)}"
             )
         d_v, d_q = values_shape[-1], query_shape[-1]
         if d_v is None or d_q is None:
@@ -131,9 +121,7 @@ class _BaseAttention(keras.layers.Layer):
 
     # ------------------------------------------------------------------ masks
 
-    def _values_mask(
-        self, values: Tensor, mask: Tensor | None, values_mask: Tensor | None
-    ) -> Tensor | None:
+    def _values_mask(self, values: Tensor, mask: Tensor | None, values_mask: Tensor | None) -> Tensor | None:
         """The mask over the value steps: the explicit ``mask`` if any, else the carried one.
 
         Only the shape is checked here; ``call`` casts the result to bool.
@@ -145,9 +133,7 @@ class _BaseAttention(keras.layers.Layer):
             chosen = ops.convert_to_tensor(chosen)
         shape = tuple(chosen.shape)
         v_shape = tuple(values.shape)
-        if len(shape) != 2 or any(
-            a is not None and b is not None and a != b for a, b in zip(shape, v_shape[:2])
-        ):
+        if len(shape) != 2 or any(a is not None and b is not None and a != b for a, b in zip(shape, v_shape[:2])):
             raise ConfigError(
                 f"{type(self).__name__}: the mask of `values` must have shape (batch, T) = "
                 f"{_fmt(v_shape[:2])}; received mask shape {_fmt(shape)}"

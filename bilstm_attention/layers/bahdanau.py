@@ -123,12 +123,8 @@ class BahdanauAttention(_BaseAttention):
             "regularizer": self.kernel_regularizer,
             "constraint": self.kernel_constraint,
         }
-        self.values_kernel = self.add_weight(
-            name="values_kernel", shape=(d_v, self.units), **kernel_args
-        )
-        self.query_kernel = self.add_weight(
-            name="query_kernel", shape=(d_q, self.units), **kernel_args
-        )
+        self.values_kernel = self.add_weight(name="values_kernel", shape=(d_v, self.units), **kernel_args)
+        self.query_kernel = self.add_weight(name="query_kernel", shape=(d_q, self.units), **kernel_args)
         self.attention_v = self.add_weight(name="attention_v", shape=(self.units,), **kernel_args)
         self.attention_b = None
         if self.use_bias:

@@ -102,15 +102,10 @@ class LuongAttention(_BaseAttention):
         super().__init__(dropout=dropout, seed=seed, **kwargs)
         if score not in LUONG_SCORES:
             raise ConfigError(
-                f"LuongAttention: unknown score {score!r}; valid scores are "
-                + ", ".join(repr(s) for s in LUONG_SCORES)
+                f"LuongAttention: unknown score {score!r}; valid scores are " + ", ".join(repr(s) for s in LUONG_SCORES)
             )
-        if units is not None and (
-            isinstance(units, bool) or not isinstance(units, int) or units <= 0
-        ):
-            raise ConfigError(
-                f"LuongAttention: `units` must be a positive int or None, got {units!r}"
-            )
+        if units is not None and (isinstance(units, bool) or not isinstance(units, int) or units <= 0):
+            raise ConfigError(f"LuongAttention: `units` must be a positive int or None, got {units!r}")
         self.score = score
         self.use_scale = bool(use_scale)
         self.units = units
@@ -149,19 +144,13 @@ class LuongAttention(_BaseAttention):
         self.attention_kernel = None
         self.attention_v = None
         if self.score == "general":
-            self.attention_kernel = self.add_weight(
-                name="attention_kernel", shape=(d_q, d_v), **kernel_args
-            )
+            self.attention_kernel = self.add_weight(name="attention_kernel", shape=(d_q, d_v), **kernel_args)
         elif self.score == "concat":
             units = self.units if self.units is not None else d_v
-            self.attention_kernel = self.add_weight(
-                name="attention_kernel", shape=(d_q + d_v, units), **kernel_args
-            )
+            self.attention_kernel = self.add_weight(name="attention_kernel", shape=(d_q + d_v, units), **kernel_args)
             self.attention_v = self.add_weight(name="attention_v", shape=(units,), **kernel_args)
         elif self.score == "location":
-            self.attention_kernel = self.add_weight(
-                name="attention_kernel", shape=(d_q, time_steps), **kernel_args
-            )
+            self.attention_kernel = self.add_weight(name="attention_kernel", shape=(d_q, time_steps), **kernel_args)
         self.scale = None
         if self.use_scale:
             self.scale = self.add_weight(name="scale", shape=(), initializer="ones")

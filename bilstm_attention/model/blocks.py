@@ -45,9 +45,7 @@ class LearnedQuery(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(
-            {"units": self.units, "initializer": keras.initializers.serialize(self.initializer)}
-        )
+        config.update({"units": self.units, "initializer": keras.initializers.serialize(self.initializer)})
         return config
 
 

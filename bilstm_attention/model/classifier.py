@@ -7,8 +7,8 @@ from typing import Any
 import keras
 
 from bilstm_attention.layers import BahdanauAttention, LuongAttention
-from bilstm_attention.model.config import ClassifierConfig, parse_attention
 from bilstm_attention.model.blocks import LearnedQuery, MaskedSum
+from bilstm_attention.model.config import ClassifierConfig, parse_attention
 
 ATTENTION_LAYER_NAME = "attention"
 TOKEN_INPUT_NAME = "token_ids"
@@ -67,9 +67,7 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
     """
     config.validate()
     tokens = keras.Input(shape=(config.max_length,), dtype="int32", name=TOKEN_INPUT_NAME)
-    x = keras.layers.Embedding(
-        config.vocab_size, config.embedding_dim, mask_zero=True, name="embedding"
-    )(tokens)
+    x = keras.layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True, name="embedding")(tokens)
     if config.embedding_dropout:
         x = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(x)
 
@@ -147,8 +145,7 @@ def attention_model(model: keras.Model) -> keras.Model:
         layer = model.get_layer(ATTENTION_LAYER_NAME)
     except ValueError as exc:
         raise ValueError(
-            f"model {model.name!r} has no layer named {ATTENTION_LAYER_NAME!r}; "
-            "it was not built by build_classifier"
+            f"model {model.name!r} has no layer named {ATTENTION_LAYER_NAME!r}; it was not built by build_classifier"
         ) from exc
     weights = layer.output[1]
     return keras.Model(model.inputs, [model.output, weights], name=f"{model.name}_with_attention")

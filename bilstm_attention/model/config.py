@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from bilstm_attention.config_base import DictConfig
 from bilstm_attention.errors import ConfigError
@@ -34,9 +34,7 @@ def parse_attention(spec: str) -> tuple[str, str | None]:
     if normalized == "luong":
         normalized = "luong:general"
     if normalized not in ATTENTION_CHOICES:
-        raise ConfigError(
-            f"unknown attention {spec!r}; choose one of: {', '.join(ATTENTION_CHOICES)}"
-        )
+        raise ConfigError(f"unknown attention {spec!r}; choose one of: {', '.join(ATTENTION_CHOICES)}")
     kind, _, variant = normalized.partition(":")
     return kind, variant or None
 
@@ -119,7 +117,7 @@ class ClassifierConfig(DictConfig):
             rate = getattr(self, name)
             if not 0.0 <= rate < 1.0:
                 raise ConfigError(f"{name} must be in [0, 1), got {rate}")
-        kind, variant = parse_attention(self.attention)
+        _kind, variant = parse_attention(self.attention)
         if self.query not in QUERY_CHOICES:
             raise ConfigError(f"unknown query {self.query!r}; choose one of: {', '.join(QUERY_CHOICES)}")
         if variant == "location" and not self.max_length:

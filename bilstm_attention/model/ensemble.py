@@ -7,9 +7,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from bilstm_attention.model.classifier import NGRAM_INPUT_NAME, OUTPUT_LAYER_NAME, TOKEN_INPUT_NAME
 from bilstm_attention.model.blocks import MaskedSum, WeightedAverage
-
+from bilstm_attention.model.classifier import NGRAM_INPUT_NAME, OUTPUT_LAYER_NAME, TOKEN_INPUT_NAME
 
 #: The layer that averages the two probabilities (its ``weight`` is the BiLSTM's share).
 ENSEMBLE_LAYER_NAME = "ensemble_probability"

@@ -105,7 +105,7 @@ class MicroBatcher:
                     break
                 try:
                     item = await asyncio.wait_for(self._queue.get(), timeout)
-                except asyncio.TimeoutError:  # noqa: UP041 - not the built-in one on Python 3.10
+                except asyncio.TimeoutError:
                     break
                 batch.append(item)
                 count += len(item[0])
@@ -115,7 +115,7 @@ class MicroBatcher:
             texts = [text for request_texts, _ in batch for text in request_texts]
             try:
                 rows = await loop.run_in_executor(self._executor, self._predict, texts)
-            except Exception as exc:  # noqa: BLE001 - handed to every request of the batch
+            except Exception as exc:
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(exc)

@@ -26,7 +26,7 @@ MECAB_TAGS = frozenset(
 
 _INSTALL = (
     "the 'mecab' tokenizer needs python-mecab-ko (MeCab with the mecab-ko-dic dictionary): "
-    "pip install \"bilstm-attention[korean]\" (or pip install python-mecab-ko)"
+    'pip install "bilstm-attention[korean]" (or pip install python-mecab-ko)'
 )
 
 

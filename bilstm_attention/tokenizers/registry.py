@@ -19,8 +19,7 @@ __all__ = ["TOKENIZERS", "available_tokenizers", "get_tokenizer", "tokenizer_fro
 
 #: Every tokenizer by name. Importing this module imports no analyser: they load lazily.
 TOKENIZERS: dict[str, type[Tokenizer]] = {
-    cls.name: cls
-    for cls in (EnglishTokenizer, WhitespaceTokenizer, KiwiTokenizer, OktTokenizer, MecabTokenizer)
+    cls.name: cls for cls in (EnglishTokenizer, WhitespaceTokenizer, KiwiTokenizer, OktTokenizer, MecabTokenizer)
 }
 
 
@@ -112,6 +111,4 @@ def _lookup(name: str) -> type[Tokenizer]:
     try:
         return TOKENIZERS[name]
     except (KeyError, TypeError):
-        raise ConfigError(
-            f"unknown tokenizer {name!r}; valid names: {', '.join(available_tokenizers())}"
-        ) from None
+        raise ConfigError(f"unknown tokenizer {name!r}; valid names: {', '.join(available_tokenizers())}") from None

@@ -34,7 +34,7 @@ import numpy as np
 from bilstm_attention.errors import ConfigError, DataError
 from bilstm_attention.fileio import atomic_path
 
-__all__ = ["Vocabulary", "PAD_TOKEN", "OOV_TOKEN", "PAD_ID", "OOV_ID"]
+__all__ = ["OOV_ID", "OOV_TOKEN", "PAD_ID", "PAD_TOKEN", "Vocabulary"]
 
 PAD_TOKEN = ""
 OOV_TOKEN = "[UNK]"

@@ -183,8 +183,9 @@ class DataConfig(DictConfig):
     )
     encoding: str = option("utf-8", "text encoding of --file (e.g. cp949)", shared=True)
     sep: str | None = option(
-        None, "separator of --file: one character, or 'tab' (default: from the extension, .csv comma, "
-        ".tsv/.txt tab)", shared=True,
+        None,
+        "separator of --file: one character, or 'tab' (default: from the extension, .csv comma, .tsv/.txt tab)",
+        shared=True,
     )
     validation_fraction: float | None = option(
         None, "share of train held out for validation (default: datasets.yaml's)"
@@ -206,7 +207,9 @@ class TextConfig(DictConfig):
     tokenizer: str | None = option(None, "english, whitespace, kiwi, okt or mecab (default: the dataset's)")
     tokenizer_options: dict[str, Any] = option(
         help="options of the tokenizer as a JSON object, e.g. '{\"stem\": true}'",
-        parse=json_object, metavar="JSON", default_factory=dict,
+        parse=json_object,
+        metavar="JSON",
+        default_factory=dict,
     )
     vocab_size: int | None = option(
         None, "vocabulary size including the padding and OOV ids (default: the dataset's, else 30000)"
@@ -214,7 +217,8 @@ class TextConfig(DictConfig):
     min_count: int = option(1, "tokens seen fewer times in train are out of vocabulary")
     max_length: int | None = option(None, "cut reviews to this many tokens (default: the dataset's)")
     truncation: str = option(
-        "head", "which part of a long review is kept: head, tail or head_tail (a third + two thirds)",
+        "head",
+        "which part of a long review is kept: head, tail or head_tail (a third + two thirds)",
         choices=TRUNCATION_CHOICES,
     )
 
@@ -252,11 +256,14 @@ class NgramConfig(DictConfig):
         "joint",
         "joint: n-gram weights trained with the BiLSTM; nblr: an NB-weighted logistic regression "
         "averaged with it (two classes)",
-        flat="ngram_model", choices=NGRAM_MODEL_CHOICES,
+        flat="ngram_model",
+        choices=NGRAM_MODEL_CHOICES,
     )
     nblr_c: list[float] = option(
         help="regularisation strengths C tried for nblr (the best on validation is kept)",
-        parse=float_list, metavar="C,C,...", default_factory=lambda: [0.1, 0.3, 1.0],
+        parse=float_list,
+        metavar="C,C,...",
+        default_factory=lambda: [0.1, 0.3, 1.0],
     )
     nblr_alpha: float = option(1.0, "Naive Bayes smoothing of nblr")
 
@@ -293,7 +300,8 @@ class FitConfig(DictConfig):
     batch_size: int = option(256, "reviews per training batch")
     epochs: int = option(3, "the most epochs to train")
     patience: int | None = option(
-        2, "early-stopping patience in epochs; the best epoch is kept (0: off, the last epoch is kept)",
+        2,
+        "early-stopping patience in epochs; the best epoch is kept (0: off, the last epoch is kept)",
         parse=patience_value,
     )
     bucketing: bool = option(True, "batch reviews of similar length together (--no-bucketing: random batches)")

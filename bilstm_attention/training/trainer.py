@@ -233,8 +233,12 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
     if not resume:
         start_run(run, prepared, features, classifier_config)
     model = build_model(
-        prepared, classifier_config, strategy, timings,
-        pretrain=not (resume and run.backup_dir.exists()), verbose=verbose,
+        prepared,
+        classifier_config,
+        strategy,
+        timings,
+        pretrain=not (resume and run.backup_dir.exists()),
+        verbose=verbose,
     )
     fit(model, prepared, features, run, timings, resume=resume, verbose=verbose)
     ensemble = fit_ngram_part(model, prepared, features, timings) if config.ngrams.ensemble else None
@@ -380,7 +384,9 @@ def classifier_config_for(prepared: PreparedData, features: Features) -> Classif
 # --- 3. start the run directory ------------------------------------------------------------
 
 
-def start_run(run: RunDirectory, prepared: PreparedData, features: Features, classifier_config: ClassifierConfig) -> None:
+def start_run(
+    run: RunDirectory, prepared: PreparedData, features: Features, classifier_config: ClassifierConfig
+) -> None:
     """Stage 3: write ``run.json`` (configuration in the nested form, dataset facts, features),
     the tokenizer, the vocabulary and the n-gram table: what loading and resuming need."""
     spec = prepared.spec
@@ -493,8 +499,10 @@ def fit(
         features.train.tokens, encoded.train.labels, ngram_ids=features.train.ngrams if joint else None, **batching
     )
     val_data = training_dataset(
-        features.validation.tokens, encoded.validation.labels,
-        ngram_ids=features.validation.ngrams if joint else None, **batching,
+        features.validation.tokens,
+        encoded.validation.labels,
+        ngram_ids=features.validation.ngrams if joint else None,
+        **batching,
     )
 
     history_so_far = _history_from_csv(run.history_csv) if resume else {}
@@ -525,7 +533,11 @@ def fit(
         # warns that the input "ran out of data", which is expected here
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         model.fit(
-            train_data, validation_data=val_data, epochs=config.fit.epochs, callbacks=callbacks, verbose=verbose,
+            train_data,
+            validation_data=val_data,
+            epochs=config.fit.epochs,
+            callbacks=callbacks,
+            verbose=verbose,
             shuffle=False,
         )
     timings["epoch_seconds"] = timer.seconds
@@ -596,7 +608,10 @@ def evaluate(
     with _Stopwatch(timings, "test_predict_seconds"):
         if ensemble is not None:
             probabilities, deep_probabilities = predict_probabilities(
-                _with_deep_output(model), test.tokens, batch_size=config.fit.batch_size, pad_to=features.pad_to,
+                _with_deep_output(model),
+                test.tokens,
+                batch_size=config.fit.batch_size,
+                pad_to=features.pad_to,
                 ngram_ids=test.ngrams,
             )
         else:

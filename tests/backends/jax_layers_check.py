@@ -80,9 +80,9 @@ print("layers ok:", len(layers), f"{time.process_time() - _T0:.1f}s")
 # (functional model, run jitted by predict).
 tokens = keras.Input((None,), dtype="int32")
 embed = keras.layers.Embedding(20, 3, mask_zero=True)
-seq, fh, _, bh, _ = keras.layers.Bidirectional(
-    keras.layers.LSTM(4, return_sequences=True, return_state=True)
-)(embed(tokens))
+seq, fh, _, bh, _ = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True, return_state=True))(
+    embed(tokens)
+)
 query = keras.layers.Concatenate()([fh, bh])
 ctx_b, w_b = BahdanauAttention(6)(seq, query)
 luong = LuongAttention("general")

@@ -61,8 +61,7 @@ def loss_and_grads(
             loss = loss_fn(context, weights)
         grads = tape.gradient(loss, [v, q, *layer.trainable_weights])
         grads = [
-            np.zeros(x.shape) if g is None else np.asarray(g)
-            for g, x in zip(grads, [v, q, *layer.trainable_weights])
+            np.zeros(x.shape) if g is None else np.asarray(g) for g, x in zip(grads, [v, q, *layer.trainable_weights])
         ]
         return float(loss), grads[0], grads[1], grads[2:]
     if backend == "jax":

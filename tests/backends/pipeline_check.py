@@ -31,10 +31,37 @@ def train_args(reviews: str, output: Path, *extra: str, one_shape: bool = True) 
     each split is one batch, so that JAX compiles each step once."""
     shape = ["--max-length", "32", "--pad-to-max-length", "--no-bucketing"] if one_shape else ["--max-length", "40"]
     return [
-        "train", "--file", reviews, "--text-column", "review", "--label-column", "sentiment",
-        "--label-map", "neg=0,pos=1", "--tokenizer", "whitespace", "--vocab-size", "100",
-        "--embedding-dim", "8", "--lstm-units", "4", "--attention-units", "4", "--dense-units", "4",
-        "--learning-rate", "0.01", *shape, "--batch-size", "256", "--epochs", "1", "--output", str(output), *extra,
+        "train",
+        "--file",
+        reviews,
+        "--text-column",
+        "review",
+        "--label-column",
+        "sentiment",
+        "--label-map",
+        "neg=0,pos=1",
+        "--tokenizer",
+        "whitespace",
+        "--vocab-size",
+        "100",
+        "--embedding-dim",
+        "8",
+        "--lstm-units",
+        "4",
+        "--attention-units",
+        "4",
+        "--dense-units",
+        "4",
+        "--learning-rate",
+        "0.01",
+        *shape,
+        "--batch-size",
+        "256",
+        "--epochs",
+        "1",
+        "--output",
+        str(output),
+        *extra,
     ]
 
 
@@ -60,8 +87,20 @@ def check(reviews: str, other_run: str, out_dir: str) -> None:
     for name in ("run.json", "model.keras", "metrics.json", "history.json", "checkpoints/best.keras"):
         assert (run / name).is_file(), name
 
-    code, stdout, stderr = run_cli("evaluate", "--model", str(run), "--file", reviews, "--text-column", "review",
-                                   "--label-column", "sentiment", "--label-map", "neg=0,pos=1", "--json")
+    code, stdout, stderr = run_cli(
+        "evaluate",
+        "--model",
+        str(run),
+        "--file",
+        reviews,
+        "--text-column",
+        "review",
+        "--label-column",
+        "sentiment",
+        "--label-map",
+        "neg=0,pos=1",
+        "--json",
+    )
     assert code == 0, stderr
     assert json.loads(stdout)["examples"] > 0
 

@@ -34,7 +34,7 @@ batch = padded_batch([ids[0], ids[1], ids[2]])
 _, weights = explainer(batch)
 assert weights.shape == batch.shape
 for row in range(3):
-    assert np.all(weights[row, lengths[row]:] == 0.0)
+    assert np.all(weights[row, lengths[row] :] == 0.0)
     assert abs(weights[row, : lengths[row]].sum() - 1.0) < 1e-5
 
 ensemble = ensemble_classifier(model, rng.normal(size=30), bias=0.1, deep_weight=0.5)

@@ -24,7 +24,6 @@ from bilstm_attention.errors import DataError
 _SEPARATOR_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}
 
 
-
 def separator_name(separator: str) -> str:
     return _SEPARATOR_NAMES.get(separator, repr(separator))
 
@@ -69,7 +68,7 @@ def iter_rows(
     except OSError as exc:
         raise DataError(f"cannot read {display}: {exc.strerror or exc}") from None
     if encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig") and data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
         encoding = "utf-8"
     if quoting == "none":
         lines = data.split(b"\n")
@@ -107,8 +106,14 @@ def iter_rows(
         yield reader.line_num, row if row else [""], None
 
 
-def read_registry_table(path: str | os.PathLike[str], spec: DatasetSpec, role: str, *,
-                        known_defects: tuple[int, ...] = (), display: str | None = None) -> Records:
+def read_registry_table(
+    path: str | os.PathLike[str],
+    spec: DatasetSpec,
+    role: str,
+    *,
+    known_defects: tuple[int, ...] = (),
+    display: str | None = None,
+) -> Records:
     """Read one delimited upstream file of ``spec`` (columns, header and label rule from the
     registry). ``known_defects`` are physical line numbers that may be malformed; they are
     skipped and recorded in ``Records.skipped_lines``."""
@@ -127,8 +132,9 @@ def read_registry_table(path: str | os.PathLike[str], spec: DatasetSpec, role: s
     records = Records(display)
     expect_header = fmt.header is not None
 
-    for number, fields, problem in iter_rows(path, separator=fmt.separator, quoting=fmt.quoting,
-                                             encoding=fmt.encoding, display=display):
+    for number, fields, problem in iter_rows(
+        path, separator=fmt.separator, quoting=fmt.quoting, encoding=fmt.encoding, display=display
+    ):
         if expect_header:
             expect_header = False
             if problem is not None:

@@ -71,8 +71,10 @@ def locate_imdb(spec: DatasetSpec, path: Path) -> Path:
     for candidate in (path / file.filename, path / (file.extracted_dir or "")):
         if candidate.exists() and candidate != path:
             return candidate
-    raise DatasetNotFoundError(f"{path} is neither {file.filename} nor an extracted {file.extracted_dir}/ folder "
-                               f"(with train/ and test/), and contains neither")
+    raise DatasetNotFoundError(
+        f"{path} is neither {file.filename} nor an extracted {file.extracted_dir}/ folder "
+        f"(with train/ and test/), and contains neither"
+    )
 
 
 @dataclass
@@ -88,8 +90,14 @@ class ImdbRead:
 
 
 class _ImdbCollector:
-    def __init__(self, spec: DatasetSpec, display: str, splits: tuple[str, ...], unlabeled: bool,
-                 select: dict[tuple[str, str], set[int]] | None) -> None:
+    def __init__(
+        self,
+        spec: DatasetSpec,
+        display: str,
+        splits: tuple[str, ...],
+        unlabeled: bool,
+        select: dict[tuple[str, str], set[int]] | None,
+    ) -> None:
         self.spec = spec
         self.display = display
         self.rule = spec.label_rule
@@ -152,8 +160,7 @@ class _ImdbCollector:
         low, high = self.rule.ratings.get(self.spec.class_names[label], (None, None))
         if low is not None and not low <= rating <= high:
             raise DataError(
-                f"{self.display}: {relpath}: rating {rating} is outside the label rule "
-                f"({folder} means {low}-{high})"
+                f"{self.display}: {relpath}: rating {rating} is outside the label rule ({folder} means {low}-{high})"
             )
         bucket = self.found.setdefault((split, folder), {})
         if review_id in bucket:
@@ -211,8 +218,14 @@ def read_imdb(
     if source.is_dir():
         collector.hash_content = True
         return _read_imdb_folder(source, collector, progress)
-    bar = tqdm(total=expected_members, desc=f"reading {source.name}", unit=" files", disable=not progress,
-               leave=False, mininterval=0.5)
+    bar = tqdm(
+        total=expected_members,
+        desc=f"reading {source.name}",
+        unit=" files",
+        disable=not progress,
+        leave=False,
+        mininterval=0.5,
+    )
     count, last = 0, None
     complete = True
     gz = None
@@ -273,8 +286,9 @@ def _read_imdb_folder(root: Path, collector: _ImdbCollector, progress: bool) -> 
                 continue
             raise DataError(f"{root}: folder {split}/{folder} is missing; is this an extracted aclImdb/?")
         names = sorted(os.listdir(directory))
-        for name in tqdm(names, desc=f"reading {split}/{folder}", unit=" files", disable=not progress,
-                         leave=False, mininterval=0.5):
+        for name in tqdm(
+            names, desc=f"reading {split}/{folder}", unit=" files", disable=not progress, leave=False, mininterval=0.5
+        ):
             review = _REVIEW.match(name)
             if review is None:
                 continue
@@ -337,18 +351,30 @@ def read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_s
             cached = load_parsed(*parsed_cache_path(spec, source.algorithm, source.digest, flag))
             if cached is not None:
                 parts, texts, observed, _ = cached
-                return RawData(parts, texts if unlabeled else None, [source], observed,
-                               {file.role: structure_problems(spec, observed)})
+                return RawData(
+                    parts,
+                    texts if unlabeled else None,
+                    [source],
+                    observed,
+                    {file.role: structure_problems(spec, observed)},
+                )
     select = None
     if limit is not None and not unlabeled:
-        trusted = source.matches_upstream or resolved.explicit or (
-            source.algorithm != FOLDER_DIGEST and store.is_verified(spec.content_hash, source.algorithm, source.digest))
+        trusted = (
+            source.matches_upstream
+            or resolved.explicit
+            or (
+                source.algorithm != FOLDER_DIGEST
+                and store.is_verified(spec.content_hash, source.algorithm, source.digest)
+            )
+        )
         if trusted:
             select = _imdb_selection(spec, limit, limit_seed)
     rows = spec.structure.get("rows", {})
     expected_members = sum(rows.values()) + 8 if rows else None
-    read: ImdbRead = read_imdb(path, spec, unlabeled=unlabeled, select=select, progress=progress,
-                               expected_members=expected_members)
+    read: ImdbRead = read_imdb(
+        path, spec, unlabeled=unlabeled, select=select, progress=progress, expected_members=expected_members
+    )
     observed = _imdb_observed(spec, read.counts)
     if source.algorithm == FOLDER_DIGEST:
         source = SourceFile(file.role, path, FOLDER_DIGEST, read.content_digest)
@@ -360,25 +386,46 @@ def read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_s
 
 def parsed_cache_path(spec: DatasetSpec, algorithm: str, digest: str, unlabeled: bool) -> tuple[Path, str]:
     """(file, key) of the cached reviews of an archive."""
-    key = store.content_key({"format": PARSED_FORMAT_VERSION, "reader": READER_VERSION, "dataset": spec.name,
-                             "entry": spec.content_hash, "digest": [algorithm, digest], "unlabeled": bool(unlabeled)})
+    key = store.content_key(
+        {
+            "format": PARSED_FORMAT_VERSION,
+            "reader": READER_VERSION,
+            "dataset": spec.name,
+            "entry": spec.content_hash,
+            "digest": [algorithm, digest],
+            "unlabeled": bool(unlabeled),
+        }
+    )
     return default_cache_dir() / "parsed" / f"{spec.name}-{key[:24]}.npz", key
 
 
-def save_parsed(path: Path, key: str, parts: dict[str, Records], unlabeled: list[str] | None,
-                observed: dict[str, Any], counts: dict[tuple[str, str], int]) -> None:
+def save_parsed(
+    path: Path,
+    key: str,
+    parts: dict[str, Records],
+    unlabeled: list[str] | None,
+    observed: dict[str, Any],
+    counts: dict[tuple[str, str], int],
+) -> None:
     """Store a complete read; failures to write only cost a re-parse next time."""
     arrays: dict[str, np.ndarray] = {}
-    meta: dict[str, Any] = {"parts": {}, "observed": observed,
-                            "counts": [[split, folder, n] for (split, folder), n in counts.items()],
-                            "unlabeled": unlabeled is not None}
+    meta: dict[str, Any] = {
+        "parts": {},
+        "observed": observed,
+        "counts": [[split, folder, n] for (split, folder), n in counts.items()],
+        "unlabeled": unlabeled is not None,
+    }
     for name, records in parts.items():
         arrays[f"{name}_texts"], arrays[f"{name}_text_offsets"] = store.pack_strings(records.texts)
         arrays[f"{name}_keys"], arrays[f"{name}_key_offsets"] = store.pack_strings(records.keys)
         arrays[f"{name}_labels"] = records.label_array()
-        meta["parts"][name] = {"source": records.source, "raw_rows": records.raw_rows,
-                               "raw_labels": dict(records.raw_labels), "dropped": dict(records.dropped),
-                               "skipped_lines": records.skipped_lines}
+        meta["parts"][name] = {
+            "source": records.source,
+            "raw_rows": records.raw_rows,
+            "raw_labels": dict(records.raw_labels),
+            "dropped": dict(records.dropped),
+            "skipped_lines": records.skipped_lines,
+        }
     if unlabeled is not None:
         arrays["unlabeled_texts"], arrays["unlabeled_offsets"] = store.pack_strings(unlabeled)
     store.write_arrays(path, key, PARSED_FORMAT_VERSION, arrays, meta)
@@ -457,7 +504,9 @@ def read_tfds(spec: DatasetSpec, *, download: bool, progress: bool, unlabeled: b
                     continue
                 label = int(label)
                 if not 0 <= label < spec.num_classes:
-                    raise DataError(f"tfds:{spec.tfds_name}/{split}: label {label} is outside 0..{spec.num_classes - 1}")
+                    raise DataError(
+                        f"tfds:{spec.tfds_name}/{split}: label {label} is outside 0..{spec.num_classes - 1}"
+                    )
                 records.raw_labels[spec.label_rule.classes[spec.class_names[label]][0]] += 1
                 records.texts.append(value)
                 records.labels.append(label)
@@ -468,7 +517,7 @@ def read_tfds(spec: DatasetSpec, *, download: bool, progress: bool, unlabeled: b
                 parts[part] = records
     except BilstmAttentionError:
         raise
-    except Exception as exc:  # noqa: BLE001 - tfds raises many types; report, don't trace back
+    except Exception as exc:
         raise DatasetNotFoundError(
             f"tensorflow-datasets could not provide {spec.tfds_name!r}: {type(exc).__name__}: {exc}"
         ) from None

@@ -119,15 +119,31 @@ def _column_index(column: str | int, header: list[str] | None, ncols: int, displ
         raise ConfigError(f"{what} column {column!r}: without a header, columns are 0-based indices")
     hint = ""
     if len(names) == 1:
-        other = next((name for char, name in (("\t", "tab"), (",", "comma"), (";", "semicolon"), ("|", "pipe"))
-                      if char in names[0]), None)
+        other = next(
+            (
+                name
+                for char, name in (("\t", "tab"), (",", "comma"), (";", "semicolon"), ("|", "pipe"))
+                if char in names[0]
+            ),
+            None,
+        )
         if other:
             hint = f" (the header is one field holding a {other}: pass the separator, sep=..., CLI --sep)"
     raise DataError(f"{display}: no {what} column {column!r}; the header has: {', '.join(names)}{hint}")
 
 
-def _read_user_file(path: Path, *, text_column, label_column, sep: str, header: bool, quoting: str,
-                    encoding: str, label_map: dict[str, int] | None, empty_text: str) -> tuple[Records, list[str] | None]:
+def _read_user_file(
+    path: Path,
+    *,
+    text_column,
+    label_column,
+    sep: str,
+    header: bool,
+    quoting: str,
+    encoding: str,
+    label_map: dict[str, int] | None,
+    empty_text: str,
+) -> tuple[Records, list[str] | None]:
     display = str(path)
     records = Records(display)
     header_row: list[str] | None = None
@@ -136,8 +152,9 @@ def _read_user_file(path: Path, *, text_column, label_column, sep: str, header: 
     raw_rows: list[tuple[int, str, str]] = []
     sep_name = separator_name(sep)
     advice = "pass its encoding (encoding='cp949', CLI --encoding cp949)"
-    for number, fields, problem in iter_rows(path, separator=sep, quoting=quoting, encoding=encoding, display=display,
-                                             advice=advice):
+    for number, fields, problem in iter_rows(
+        path, separator=sep, quoting=quoting, encoding=encoding, display=display, advice=advice
+    ):
         if problem is not None:
             raise DataError(problem)
         if header and header_row is None:
@@ -262,7 +279,9 @@ def load_file(
     if sep is None:
         sep = _EXTENSION_SEPARATORS.get(path.suffix.lower())
         if sep is None:
-            raise ConfigError(f"cannot tell the separator of {path.name} from its extension; pass sep=',' or sep='\\t' (CLI --sep , or --sep tab)")
+            raise ConfigError(
+                f"cannot tell the separator of {path.name} from its extension; pass sep=',' or sep='\\t' (CLI --sep , or --sep tab)"
+            )
     if sep in ("\\t", "tab", "TAB"):
         sep = "\t"
     if not isinstance(sep, str) or len(sep) != 1:
@@ -287,15 +306,25 @@ def load_file(
         raise ConfigError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
     split_seed = check_seed("split_seed", split_seed)
 
-    options = {"text_column": text_column, "label_column": label_column, "sep": sep, "header": header,
-               "quoting": quoting, "encoding": encoding, "label_map": mapping, "empty_text": empty_text}
+    options = {
+        "text_column": text_column,
+        "label_column": label_column,
+        "sep": sep,
+        "header": header,
+        "quoting": quoting,
+        "encoding": encoding,
+        "label_map": mapping,
+        "empty_text": empty_text,
+    }
     records, header_row = _read_user_file(path, **options)
     notes = []
     if language == "auto":
         language, share = detect_language(records.texts)
         sample = min(len(records.texts), LANGUAGE_SAMPLE)
-        notes.append(f"language detected: {language or 'none (no letters)'} "
-                     f"(Hangul {share:.0%} of the letters of the first {sample:,} reviews)")
+        notes.append(
+            f"language detected: {language or 'none (no letters)'} "
+            f"(Hangul {share:.0%} of the letters of the first {sample:,} reviews)"
+        )
     parts = {"all": records}
     files = [("all", path)]
     if test_path is not None:
@@ -328,22 +357,33 @@ def load_file(
     columns = tuple(h.strip() for h in header_row) if header_row else ()
     text_name = str(text_column)
     label_name = str(label_column)
-    fmt = FormatSpec(type="delimited", encoding=encoding, separator=sep, quoting=quoting, header=columns or None,
-                     columns=columns)
+    fmt = FormatSpec(
+        type="delimited", encoding=encoding, separator=sep, quoting=quoting, header=columns or None, columns=columns
+    )
     rule = LabelRule(label_name, _frozen({k: tuple(v) for k, v in raw_to_class.items()}))
-    split_spec = (SplitSpec("upstream", train="train", test="test") if test_path is not None
-             else SplitSpec("stratified_hash", test_fraction=float(test_fraction), seed=split_seed))
+    split_spec = (
+        SplitSpec("upstream", train="train", test="test")
+        if test_path is not None
+        else SplitSpec("stratified_hash", test_fraction=float(test_fraction), seed=split_seed)
+    )
     registry = default_registry()
     defaults = registry.defaults
     sources = [SourceFile(role, p, "sha256", file_digest(p), None, None, p.stat().st_size) for role, p in files]
-    settings_for_hash = {**options, "label_map": mapping, "text": text_name, "label": label_name,
-                         "class_names": class_names, "split": split_spec.describe(), "header": header}
+    settings_for_hash = {
+        **options,
+        "label_map": mapping,
+        "text": text_name,
+        "label": label_name,
+        "class_names": class_names,
+        "split": split_spec.describe(),
+        "header": header,
+    }
     content_hash = content_key(settings_for_hash)
     spec = DatasetSpec(
         name=name or f"file:{path.stem}",
         title=f"user file {path.name}",
         description=f"{path} ({fmt.describe() if columns else separator_name(sep) + '-separated, no header'}; "
-                    f"text {text_name!r}, label {label_name!r})",
+        f"text {text_name!r}, label {label_name!r})",
         language=language or "unknown",
         class_names=class_names,
         files=tuple(FileSpec(role=role, filename=p.name, url=None, size=None, checksum=None) for role, p in files),
@@ -361,13 +401,16 @@ def load_file(
         empty_text=empty_text,
         content_hash=content_hash,
     )
-    settings = {**split_settings(spec, validation_fraction=validation_fraction, seed=seed, limit=limit),
-                "source": "file"}
+    settings = {
+        **split_settings(spec, validation_fraction=validation_fraction, seed=seed, limit=limit),
+        "source": "file",
+    }
     fingerprint = make_fingerprint(spec, sources, True)
     if split == "all":
         return _whole_file(spec, records, sources, settings, fingerprint, notes)
-    splits = assemble(spec, RawData(parts, None, sources, {}, {}), settings=settings, fingerprint=fingerprint,
-                      notes=notes)
+    splits = assemble(
+        spec, RawData(parts, None, sources, {}, {}), settings=settings, fingerprint=fingerprint, notes=notes
+    )
     counts = Counter(records.labels)
     missing = [class_names[i] for i in range(num_classes) if counts[i] == 0]
     if missing:
@@ -375,18 +418,37 @@ def load_file(
     return splits
 
 
-def _whole_file(spec: DatasetSpec, records: Records, sources: list[SourceFile], settings: dict[str, Any],
-                fingerprint: str, notes: list[str]) -> DatasetSplits:
+def _whole_file(
+    spec: DatasetSpec,
+    records: Records,
+    sources: list[SourceFile],
+    settings: dict[str, Any],
+    fingerprint: str,
+    notes: list[str],
+) -> DatasetSplits:
     """Every row of the file as the test split (``load_file(split="all")``)."""
     labels = records.label_array()
     empty = TextSplit([], np.zeros(0, dtype=np.int64))
-    report = LoadReport(rows={"all": records.raw_rows}, checks=list(notes),
-                        notes=[f"test = every row of {sources[0].path.name} ({len(labels):,} reviews)"])
+    report = LoadReport(
+        rows={"all": records.raw_rows},
+        checks=list(notes),
+        notes=[f"test = every row of {sources[0].path.name} ({len(labels):,} reviews)"],
+    )
     if records.dropped:
         report.dropped["all"] = dict(records.dropped)
-    report.final = {"train": count_by_class(empty.labels, spec.class_names),
-                    "validation": count_by_class(empty.labels, spec.class_names),
-                    "test": count_by_class(labels, spec.class_names)}
-    return DatasetSplits(name=spec.name, spec=spec, train=empty, validation=empty,
-                         test=TextSplit(records.texts, labels), fingerprint=fingerprint,
-                         source_files=tuple(sources), settings={**settings, "split": "all"}, report=report)
+    report.final = {
+        "train": count_by_class(empty.labels, spec.class_names),
+        "validation": count_by_class(empty.labels, spec.class_names),
+        "test": count_by_class(labels, spec.class_names),
+    }
+    return DatasetSplits(
+        name=spec.name,
+        spec=spec,
+        train=empty,
+        validation=empty,
+        test=TextSplit(records.texts, labels),
+        fingerprint=fingerprint,
+        source_files=tuple(sources),
+        settings={**settings, "split": "all"},
+        report=report,
+    )
