@@ -141,7 +141,7 @@ def test_predict_command_takes_any_arguments(runs: dict[str, Path], texts: list[
         assert code == 2 and err.getvalue().startswith("error: no text to classify")
         return
     assert code == 0, err.getvalue()
-    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    records = [json.loads(line) for line in out.getvalue().splitlines()]  # U+2028 etc. are escaped
     assert len(records) == len(texts)  # one line out per text in
     for record in records:
         assert _valid_utf8(record["text"])

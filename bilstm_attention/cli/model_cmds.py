@@ -165,8 +165,17 @@ def run_predict(args: argparse.Namespace) -> int:
                 record["probability"] = round(float(probability), 6)
             else:
                 record["probabilities"] = [round(float(p), 6) for p in probability]
-        print(json.dumps(record, ensure_ascii=False))
+        print(_json_line(record))
     return 0
+
+
+#: Characters that str.splitlines() (and JavaScript) read as line breaks though JSON leaves them raw.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _json_line(record: dict[str, Any]) -> str:
+    """One JSON line: no character in it reads as a line break to any line splitter."""
+    return json.dumps(record, ensure_ascii=False).translate(_LINE_BREAKS)
 
 
 def run_explain(args: argparse.Namespace) -> int:
