@@ -173,6 +173,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-word2vec", action="store_true")
     p.add_argument("--embedding-dim", type=int, default=128)
     p.add_argument("--embedding-dropout", type=float, default=0.0, help="SpatialDropout1D rate")
+    p.add_argument("--freeze-embedding", action="store_true", help="keep the word2vec vectors fixed")
     p.add_argument("--word-dropout", type=float, default=0.0, help="drop whole token vectors")
     p.add_argument("--normalize-embeddings", action="store_true")
     p.add_argument("--lstm-units", type=int, nargs="+", default=[64])
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None) -> dict:
         layer = model.bilstms[0]
         layer.forward_layer.set_weights([lm[f"fwd_{i}"] for i in range(3)])
         layer.backward_layer.set_weights([lm[f"bwd_{i}"] for i in range(3)])
-    encoder = [model.embedding, *model.bilstms]
+    encoder = [*([] if args.freeze_embedding else [model.embedding]), *model.bilstms]
     steps = int(np.ceil(len(data.train_ids) / args.batch_size)) * args.epochs
     lr = args.learning_rate
     if args.schedule == "cosine":
@@ -252,6 +253,8 @@ def main(argv: list[str] | None = None) -> dict:
         metrics=[keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0)],
     )
     model(tf.constant([[2, 3]], dtype="int32"))
+    if args.freeze_embedding:
+        model.embedding.trainable = False
     optimizer.build(model.trainable_variables)  # every variable, also those frozen at first
     batching = {"batch_size": args.batch_size, "seed": args.seed, "bucketing": True}
     train_data = training_dataset(data.train_ids, data.train_labels, **batching)
@@ -309,3 +312,5 @@ def main(argv: list[str] | None = None) -> dict:
 
 if __name__ == "__main__":
     main()
+    sys.stdout.flush()
+    os._exit(0)  # TensorFlow's tf.data threads sometimes hang the interpreter's exit under load

@@ -164,3 +164,5 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+    sys.stdout.flush()
+    os._exit(0)  # TensorFlow's tf.data threads sometimes hang the interpreter's exit under load
