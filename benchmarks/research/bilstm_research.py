@@ -30,14 +30,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from keras import ops  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
+from common import load_average, prepare, save_result
 
-from bilstm_attention.layers import BahdanauAttention, LuongAttention  # noqa: E402
-from bilstm_attention.pipeline import training_dataset  # noqa: E402
-from common import load_average, prepare, save_result  # noqa: E402
+from bilstm_attention.layers import BahdanauAttention, LuongAttention
+from bilstm_attention.pipeline import training_dataset
 
 
 def _l2_normalize(x: tf.Tensor) -> tf.Tensor:
@@ -225,8 +224,11 @@ def main(argv: list[str] | None = None) -> dict:
         seed=args.seed,
     )
     prep_seconds = time.perf_counter() - started
-    print(f"prepared in {prep_seconds:.0f}s {data.seconds}; train {len(data.train_ids)} val {len(data.val_ids)} "
-          f"vocab {data.vocab_size}; mean length {np.mean([len(s) for s in data.train_ids]):.1f}", flush=True)
+    print(
+        f"prepared in {prep_seconds:.0f}s {data.seconds}; train {len(data.train_ids)} val {len(data.val_ids)} "
+        f"vocab {data.vocab_size}; mean length {np.mean([len(s) for s in data.train_ids]):.1f}",
+        flush=True,
+    )
 
     model = ResearchNet(args, data.vocab_size, data.token_counts)
     if matrix is not None:
@@ -305,8 +307,11 @@ def main(argv: list[str] | None = None) -> dict:
         "epochs": epochs,
     }
     path = save_result(args.name, result)
-    print(f"BEST {args.name}: val_acc {result['best_val_accuracy']:.4f} (epoch {best[1]}), "
-          f"val_loss {result['best_val_loss']:.4f}, {result['mean_epoch_seconds']:.0f} s/epoch -> {path}", flush=True)
+    print(
+        f"BEST {args.name}: val_acc {result['best_val_accuracy']:.4f} (epoch {best[1]}), "
+        f"val_loss {result['best_val_loss']:.4f}, {result['mean_epoch_seconds']:.0f} s/epoch -> {path}",
+        flush=True,
+    )
     return result
 
 

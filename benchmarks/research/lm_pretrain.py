@@ -27,11 +27,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from common import load_average, prepare, save_result  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
+from common import load_average, prepare, save_result
 
 
 def batches(ids: list[np.ndarray], batch_size: int, rng: np.random.RandomState):
@@ -134,12 +133,18 @@ def main(argv: list[str] | None = None) -> None:
             losses.append((float(lf), float(lb)))
             n_batches += 1
             if n_batches % 50 == 0:
-                print(f"epoch {epoch} batch {n_batches}: sampled loss fwd {np.mean([l[0] for l in losses[-50:]]):.3f} "
-                      f"bwd {np.mean([l[1] for l in losses[-50:]]):.3f} ({time.perf_counter() - t0:.0f}s)", flush=True)
+                print(
+                    f"epoch {epoch} batch {n_batches}: sampled loss fwd {np.mean([pair[0] for pair in losses[-50:]]):.3f} "
+                    f"bwd {np.mean([pair[1] for pair in losses[-50:]]):.3f} ({time.perf_counter() - t0:.0f}s)",
+                    flush=True,
+                )
         val = [evaluate(*b) for b in batches(data.val_ids, 256, np.random.RandomState(0))]
         row = {
             "epoch": epoch,
-            "train_sampled_loss": [float(np.mean([l[0] for l in losses])), float(np.mean([l[1] for l in losses]))],
+            "train_sampled_loss": [
+                float(np.mean([pair[0] for pair in losses])),
+                float(np.mean([pair[1] for pair in losses])),
+            ],
             "val_ppl_fwd": float(np.exp(np.mean([float(v[0]) for v in val]))),
             "val_ppl_bwd": float(np.exp(np.mean([float(v[1]) for v in val]))),
             "seconds": time.perf_counter() - t0,
@@ -150,15 +155,25 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(row), flush=True)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp.npz")
-        np.savez(tmp, embedding=embedding.numpy(), units=args.units,
-                 **{f"fwd_{i}": w for i, w in enumerate(fwd.get_weights())},
-                 **{f"bwd_{i}": w for i, w in enumerate(bwd.get_weights())})
+        np.savez(
+            tmp,
+            embedding=embedding.numpy(),
+            units=args.units,
+            **{f"fwd_{i}": w for i, w in enumerate(fwd.get_weights())},
+            **{f"bwd_{i}": w for i, w in enumerate(bwd.get_weights())},
+        )
         tmp.replace(out)
     tokens = int(sum(len(s) for s in data.train_ids))
-    save_result(f"lm-{args.dataset}-{tokenizer}-{args.units}", {
-        "command": "python benchmarks/research/lm_pretrain.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "args": vars(args), "train_tokens": tokens, "epochs": history, "weights": str(out),
-    })
+    save_result(
+        f"lm-{args.dataset}-{tokenizer}-{args.units}",
+        {
+            "command": "python benchmarks/research/lm_pretrain.py " + " ".join(sys.argv[1:] if argv is None else argv),
+            "args": vars(args),
+            "train_tokens": tokens,
+            "epochs": history,
+            "weights": str(out),
+        },
+    )
     print(f"saved {out}; {tokens} training tokens")
 
 

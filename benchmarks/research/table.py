@@ -1,6 +1,6 @@
 """Print the validation table of every result in benchmarks/research/results (markdown).
 
-    python benchmarks/research/table.py [--dataset steam]
+python benchmarks/research/table.py [--dataset steam]
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--dataset", default=None)
     args = p.parse_args()
-    print("| name | dataset | val acc | val loss (best ep) | best ep / run | s/epoch | CPU s/epoch | load avg | command args |")
+    print(
+        "| name | dataset | val acc | val loss (best ep) | best ep / run | s/epoch | CPU s/epoch | load avg | command args |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for path in sorted(RESULTS.glob("*.json")):
         r = json.loads(path.read_text())
