@@ -27,8 +27,6 @@ from typing import TYPE_CHECKING, Any
 from bilstm_attention._optional import require
 from bilstm_attention.errors import ConfigError
 
-yaml = require("yaml", "train")
-
 if TYPE_CHECKING:  # pragma: no cover
     from bilstm_attention.data.registry import DatasetSpec
     from bilstm_attention.training.config import TrainConfig
@@ -44,6 +42,7 @@ _SECTIONS = ("train", "classifier")
 
 @functools.lru_cache(maxsize=1)
 def _recipes_file() -> dict[str, Any]:
+    yaml = require("yaml", "train")  # here, not at import: the CLI's parser imports this module
     text = resources.files("bilstm_attention").joinpath("recipes.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 

@@ -95,7 +95,6 @@ def test_layers_import_without_the_extras() -> None:
 @pytest.mark.parametrize(
     ("blocked", "argv", "extra", "package"),
     [
-        ("tensorflow", ["predict", "--model", "run", "good"], "train", "tensorflow"),
         ("yaml", ["datasets", "list"], "train", "pyyaml"),
         ("tensorflow", ["train", "--dataset", "imdb"], "train", "tensorflow"),
         ("starlette", ["serve", "--model", "run"], "serve", "starlette"),
@@ -115,6 +114,27 @@ def test_the_command_line_names_the_missing_extra(blocked: str, argv: list[str],
     assert done.stderr.startswith(f"error: the Python package {package!r} is needed for ")
     assert done.stderr.rstrip().endswith(f'install it with: pip install "bilstm-attention[{extra}]"'), done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_predict_on_jax_needs_no_tensorflow() -> None:
+    """Prediction runs the compiled forward pass on NumPy batches (no tf.data), so a run
+    predicts on the JAX backend with TensorFlow absent."""
+    pytest.importorskip("jax")
+    run = REPO_ROOT / "tests" / "fixtures" / "runs" / "v0.1-wide"
+    done = _run_blocked(
+        "tensorflow",
+        f"""
+        import json, sys
+        from bilstm_attention.cli import main
+        code = main(["predict", "--model", {str(run)!r}, "good", "bad"])
+        print("tensorflow" in sys.modules)
+        sys.exit(code)
+    """,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    assert [json.loads(line)["text"] for line in lines[:2]] == ["good", "bad"]
+    assert lines[-1] == "False"
 
 
 def test_korean_tokenizers_name_the_korean_extra() -> None:
