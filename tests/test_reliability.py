@@ -237,7 +237,9 @@ def test_explain_command_shows_at_most_max_tokens(runs: dict[str, Path], capsys)
     assert main(["explain", "--model", str(runs["en"]), "--max-tokens", "50", text]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) <= 1 + 50 + 50 + 2
-    assert out[-1].startswith("(50 of 1201 tokens shown")
+    # the run keeps the first max_length tokens (user files are capped at 400 by default)
+    kept = json.loads((runs["en"] / "run.json").read_text(encoding="utf-8"))["features"]["max_length"]
+    assert out[-1].startswith(f"(50 of {min(1201, kept or 1201)} tokens shown")
     assert main(["explain", "--model", str(runs["en"]), "--max-tokens", "0", "great"]) == 2
     assert "--max-tokens must be positive" in capsys.readouterr().err
 
