@@ -485,10 +485,15 @@ def test_readme_own_data_command_detects_the_language(reviews_csv: Path, capsys)
     from bilstm_attention.cli.train_cmd import detect_file_language
     from bilstm_attention.training import TrainConfig
 
-    config = TrainConfig(
-        file=str(reviews_csv), text_column="review", label_column="sentiment", label_map={"neg": 0, "pos": 1}
+    config = TrainConfig.from_dict(
+        {
+            "file": str(reviews_csv),
+            "text_column": "review",
+            "label_column": "sentiment",
+            "label_map": {"neg": 0, "pos": 1},
+        }
     )
-    assert detect_file_language(config).language == "en"
+    assert detect_file_language(config).data.language == "en"
     assert (
         "language detected: en (Hangul 0% of the letters of the first 600 reviews); tokenizer english"
         in capsys.readouterr().out
@@ -533,5 +538,5 @@ def test_train_on_a_korean_cp949_file_with_another_separator(tmp_path: Path, cap
     assert main([*argv, "--encoding", "cp949", "--sep", ";"]) == 0
     out = capsys.readouterr().out
     assert "language detected: ko" in out and "tokenizer kiwi" in out
-    config = json.loads((tmp_path / "run" / "run.json").read_text())["train_config"]
-    assert config["language"] == "ko" and config["encoding"] == "cp949" and config["sep"] == ";"
+    data = json.loads((tmp_path / "run" / "run.json").read_text())["train_config"]["data"]
+    assert data["language"] == "ko" and data["encoding"] == "cp949" and data["sep"] == ";"
