@@ -128,7 +128,7 @@ def test_explain_takes_any_string(models: dict, language: str, text: str) -> Non
     heatmap_html(explanation, standalone=True).encode("utf-8")
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=12)  # each example runs the whole command (loads the run)
 @given(texts=st.lists(TEXTS, min_size=1, max_size=3))
 def test_predict_command_takes_any_arguments(runs: dict[str, Path], texts: list[str]) -> None:
     from bilstm_attention.cli import main
