@@ -30,9 +30,9 @@ works in a fresh process, as it does with keras-hub.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from bilstm_attention._lazy import lazy_exports
 from bilstm_attention._registration import register_when_keras_is_imported
 from bilstm_attention.version import __version__
 
@@ -70,14 +70,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bilstm_attention.training import TrainConfig, train
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'bilstm_attention' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
