@@ -26,7 +26,11 @@ from types import ModuleType
 from typing import Any
 
 #: Modules whose import registers every serialisable class of the package.
-REGISTERING_MODULES: tuple[str, ...] = ("bilstm_attention.layers", "bilstm_attention.model")
+REGISTERING_MODULES: tuple[str, ...] = (
+    "bilstm_attention.layers",
+    "bilstm_attention.model.blocks",
+    "bilstm_attention.training.adversarial",
+)
 
 _lock = threading.Lock()
 _registered = False

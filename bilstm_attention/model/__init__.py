@@ -18,6 +18,7 @@ from bilstm_attention.model.config import (
 # public name -> module that defines it (imported on first use: they need Keras)
 _LAZY: dict[str, str] = {
     "ATTENTION_LAYER_NAME": "bilstm_attention.model.classifier",
+    "EMBEDDING_LAYER_NAME": "bilstm_attention.model.classifier",
     "NGRAM_INPUT_NAME": "bilstm_attention.model.classifier",
     "OUTPUT_LAYER_NAME": "bilstm_attention.model.classifier",
     "TOKEN_INPUT_NAME": "bilstm_attention.model.classifier",
@@ -29,12 +30,14 @@ _LAZY: dict[str, str] = {
     "ensemble_parts": "bilstm_attention.model.ensemble",
     "LearnedQuery": "bilstm_attention.model.blocks",
     "MaskedSum": "bilstm_attention.model.blocks",
+    "NormalizedEmbedding": "bilstm_attention.model.blocks",
     "WeightedAverage": "bilstm_attention.model.blocks",
 }
 
 __all__ = [
     "ATTENTION_CHOICES",
     "ATTENTION_LAYER_NAME",
+    "EMBEDDING_LAYER_NAME",
     "ENSEMBLE_LAYER_NAME",
     "NGRAM_INPUT_NAME",
     "OUTPUT_LAYER_NAME",
@@ -43,6 +46,7 @@ __all__ = [
     "ClassifierConfig",
     "LearnedQuery",
     "MaskedSum",
+    "NormalizedEmbedding",
     "WeightedAverage",
     "attention_model",
     "build_classifier",
@@ -53,9 +57,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bilstm_attention.model.blocks import LearnedQuery, MaskedSum, WeightedAverage
+    from bilstm_attention.model.blocks import LearnedQuery, MaskedSum, NormalizedEmbedding, WeightedAverage
     from bilstm_attention.model.classifier import (
         ATTENTION_LAYER_NAME,
+        EMBEDDING_LAYER_NAME,
         NGRAM_INPUT_NAME,
         OUTPUT_LAYER_NAME,
         TOKEN_INPUT_NAME,

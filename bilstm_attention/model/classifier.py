@@ -7,10 +7,11 @@ from typing import Any
 import keras
 
 from bilstm_attention.layers import BahdanauAttention, LuongAttention
-from bilstm_attention.model.blocks import LearnedQuery, MaskedSum
+from bilstm_attention.model.blocks import LearnedQuery, MaskedSum, NormalizedEmbedding
 from bilstm_attention.model.config import ClassifierConfig, parse_attention
 
 ATTENTION_LAYER_NAME = "attention"
+EMBEDDING_LAYER_NAME = "embedding"
 TOKEN_INPUT_NAME = "token_ids"
 NGRAM_INPUT_NAME = "ngram_ids"
 OUTPUT_LAYER_NAME = "probability"
@@ -40,6 +41,7 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
 
         token ids (batch, T), 0 = padding
           -> Embedding(vocab_size, embedding_dim, mask_zero=True)
+             (NormalizedEmbedding with ``normalize_embeddings``)
           -> [SpatialDropout1D]
           -> Bidirectional(LSTM(units_i, dropout, return_sequences=True))  for each layer
           -> attention(values=BiLSTM outputs, query=final fwd/bwd states | learned vector)
@@ -67,7 +69,15 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
     """
     config.validate()
     tokens = keras.Input(shape=(config.max_length,), dtype="int32", name=TOKEN_INPUT_NAME)
-    x = keras.layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True, name="embedding")(tokens)
+    if config.normalize_embeddings:
+        embedding: keras.layers.Layer = NormalizedEmbedding(
+            config.vocab_size, config.embedding_dim, mask_zero=True, name=EMBEDDING_LAYER_NAME
+        )
+    else:
+        embedding = keras.layers.Embedding(
+            config.vocab_size, config.embedding_dim, mask_zero=True, name=EMBEDDING_LAYER_NAME
+        )
+    x = embedding(tokens)
     if config.embedding_dropout:
         x = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(x)
 

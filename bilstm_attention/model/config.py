@@ -52,6 +52,9 @@ class ClassifierConfig(DictConfig):
         num_classes: 2 gives one sigmoid unit, more gives a softmax.
         embedding_dim: size of the token embeddings.
         embedding_dropout: dropout on whole embedding channels (``SpatialDropout1D``).
+        normalize_embeddings: standardise the token vectors with the tokens' training
+            frequencies (:class:`~bilstm_attention.model.blocks.NormalizedEmbedding`); needed by
+            adversarial training (``--adversarial-epsilon``), which perturbs them.
         lstm_units: units of each BiLSTM layer (per direction); one entry per layer.
         lstm_dropout: input dropout inside each LSTM (Keras ``dropout=``).
         attention: ``"bahdanau"``, ``"bahdanau:normalized"`` or ``"luong:<score>"``
@@ -77,6 +80,7 @@ class ClassifierConfig(DictConfig):
     num_classes: int = 2
     embedding_dim: int = 128
     embedding_dropout: float = 0.0
+    normalize_embeddings: bool = False
     lstm_units: list[int] = field(default_factory=lambda: [64, 64])
     lstm_dropout: float = 0.5
     attention: str = "bahdanau"

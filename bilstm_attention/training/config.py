@@ -308,6 +308,12 @@ class FitConfig(DictConfig):
     pad_to_max_length: bool = option(
         False, "pad every batch to --max-length (the seed tutorial's way) instead of to its longest review"
     )
+    adversarial_epsilon: float | None = option(
+        None,
+        "adversarial training (Miyato et al. 2017): L2 norm of the perturbation of each review's normalised "
+        "embeddings (needs --normalize-embeddings; off when not given)",
+    )
+    adversarial_weight: float = option(1.0, "weight of the adversarial loss next to the clean loss")
 
     config_kind: ClassVar[str] = "fit"
 
@@ -316,6 +322,10 @@ class FitConfig(DictConfig):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
         _positive("fit", self, "patience", optional=True)
+        if self.adversarial_epsilon is not None and not self.adversarial_epsilon > 0:
+            raise ConfigError(f"adversarial_epsilon must be positive (or not given), got {self.adversarial_epsilon!r}")
+        if not self.adversarial_weight > 0:
+            raise ConfigError(f"adversarial_weight must be positive, got {self.adversarial_weight!r}")
 
 
 @dataclass
@@ -416,6 +426,11 @@ class TrainConfig(DictConfig):
             raise ConfigError("file needs text_column and label_column")
         if self.word2vec is not None and not isinstance(self.word2vec, Word2VecConfig):
             raise ConfigError(f"word2vec must be a mapping of word2vec settings or null, got {self.word2vec!r}")
+        if self.fit.adversarial_epsilon is not None and not self.classifier.normalize_embeddings:
+            raise ConfigError(
+                "adversarial_epsilon needs normalize_embeddings (--normalize-embeddings): the perturbation is "
+                "measured against frequency-normalised embeddings"
+            )
         if self.fit.pad_to_max_length and self.text.max_length is None and data.dataset is None:
             raise ConfigError("pad_to_max_length needs max_length")
 

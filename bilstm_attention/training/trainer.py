@@ -37,8 +37,11 @@ from bilstm_attention.features import FeatureSpec, ModelInputs
 from bilstm_attention.fileio import save_keras_model, write_json
 from bilstm_attention.metrics import classification_report
 from bilstm_attention.model import (
+    EMBEDDING_LAYER_NAME,
     ClassifierConfig,
+    NormalizedEmbedding,
     build_classifier,
+    compile_classifier,
     ensemble_classifier,
     ensemble_parts,
 )
@@ -53,6 +56,7 @@ from bilstm_attention.pipeline import training_dataset
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RUN_FORMAT_VERSION, RunDirectory
 from bilstm_attention.tokenizers import Tokenizer, Vocabulary, get_tokenizer
+from bilstm_attention.training.adversarial import AdversarialTraining
 from bilstm_attention.training.config import DEFAULT_VOCAB_SIZE, TrainConfig
 from bilstm_attention.training.devices import make_strategy
 from bilstm_attention.version import __version__
@@ -240,7 +244,7 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
         pretrain=not (resume and run.backup_dir.exists()),
         verbose=verbose,
     )
-    fit(model, prepared, features, run, timings, resume=resume, verbose=verbose)
+    fit(model, classifier_config, prepared, features, run, timings, resume=resume, verbose=verbose)
     ensemble = fit_ngram_part(model, prepared, features, timings) if config.ngrams.ensemble else None
     if ensemble is not None:
         model = ensemble.model
@@ -426,9 +430,13 @@ def build_model(
 ) -> keras.Model:
     """Stage 4: build the classifier under ``strategy`` and, with ``word2vec`` settings and
     ``pretrain``, start its embedding from word2vec vectors (records ``pretrain_seconds`` and
-    ``pretrained_vectors``). A resumed run restores its weights instead (``pretrain=False``)."""
+    ``pretrained_vectors``). A resumed run restores its weights instead (``pretrain=False``).
+    A :class:`NormalizedEmbedding` gets the vocabulary's training counts as its frequencies."""
     with strategy.scope():
         model = build_classifier(classifier_config)
+    embedding = model.get_layer(EMBEDDING_LAYER_NAME)
+    if isinstance(embedding, NormalizedEmbedding):
+        embedding.set_frequencies(token_counts(prepared.vocabulary, embedding.input_dim))
     if prepared.config.word2vec is not None and pretrain:
         with _Stopwatch(timings, "pretrain_seconds"):
             timings["pretrained_vectors"] = pretrain_embedding(model, prepared, verbose=verbose)
@@ -448,12 +456,24 @@ def pretrain_embedding(model: keras.Model, prepared: PreparedData, *, verbose: i
             spec.name, data_dir=config.data.data_dir, path=config.data.path, limit=config.data.limit
         )
         id_lists += prepared.vocabulary.encode_batch(prepared.tokenizer.tokenize_batch(texts, progress=verbose == 1))
-    layer = model.get_layer("embedding")
+    layer = model.get_layer(EMBEDDING_LAYER_NAME)
     matrix, found = pretrain_embeddings(
-        id_lists, layer.get_weights()[0], settings, seed=config.runtime.seed, progress=verbose == 1
+        id_lists,
+        keras.ops.convert_to_numpy(layer.embeddings),
+        settings,
+        seed=config.runtime.seed,
+        progress=verbose == 1,
     )
-    layer.set_weights([matrix])
+    layer.embeddings.assign(matrix)
+    if isinstance(layer, NormalizedEmbedding):
+        layer.update_statistics()
     return found
+
+
+def token_counts(vocabulary: Vocabulary, size: int) -> list[int]:
+    """The vocabulary's training counts for ids ``0 .. size - 1`` (0 where it has none)."""
+    counts = list(vocabulary.counts or [])[:size]
+    return counts + [0] * (size - len(counts))
 
 
 # --- 5. fit --------------------------------------------------------------------------------
@@ -474,6 +494,7 @@ def _history_from_csv(path: Path) -> dict[str, list[float]]:
 
 def fit(
     model: keras.Model,
+    classifier_config: ClassifierConfig,
     prepared: PreparedData,
     features: Features,
     run: RunDirectory,
@@ -485,7 +506,8 @@ def fit(
     """Stage 5: ``model.fit`` on length-bucketed batches with the run's callbacks: resume
     state (``BackupAndRestore``), best-epoch checkpoint, ``history.csv``, early stopping,
     TensorBoard. With early stopping the best epoch's weights are restored at the end.
-    Records ``epoch_seconds``."""
+    With ``fit.adversarial_epsilon`` the model is fitted through :class:`AdversarialTraining`
+    (same weights, compiled as ``classifier_config`` says). Records ``epoch_seconds``."""
     config = prepared.config
     encoded = prepared.encoded
     joint = features.ngrams is not None and not config.ngrams.ensemble
@@ -527,12 +549,20 @@ def fit(
     if config.runtime.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(run.log_dir), write_graph=False))
 
+    trainee = model
+    if config.fit.adversarial_epsilon is not None:
+        with model.distribute_strategy.scope():
+            trainee = AdversarialTraining(
+                model, epsilon=config.fit.adversarial_epsilon, weight=config.fit.adversarial_weight
+            )
+            compile_classifier(trainee, classifier_config)
+
     run.best_checkpoint.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # bucketed datasets have no known length: Keras learns it in the first epoch and
         # warns that the input "ran out of data", which is expected here
         warnings.filterwarnings("ignore", message="Your input ran out of data")
-        model.fit(
+        trainee.fit(
             train_data,
             validation_data=val_data,
             epochs=config.fit.epochs,
@@ -543,11 +573,18 @@ def fit(
     timings["epoch_seconds"] = timer.seconds
     if config.fit.patience is not None and run.best_checkpoint.is_file():
         _restore_best(model, run.best_checkpoint)
+    embedding = model.get_layer(EMBEDDING_LAYER_NAME)
+    if isinstance(embedding, NormalizedEmbedding):
+        # the stored statistics are those of the last training step's table, before its update
+        embedding.update_statistics()
 
 
 def _restore_best(model: keras.Model, checkpoint: Path) -> None:
-    """Copy the weights of the best-epoch checkpoint into ``model``."""
+    """Copy the weights of the best-epoch checkpoint (the classifier, or the
+    :class:`AdversarialTraining` around it) into ``model``."""
     best = keras.saving.load_model(checkpoint, compile=False)
+    if isinstance(best, AdversarialTraining):
+        best = best.classifier
     model.set_weights(best.get_weights())
 
 

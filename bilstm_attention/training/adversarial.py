@@ -1,0 +1,204 @@
+"""Adversarial training on the embeddings (Miyato, Dai & Goodfellow 2017).
+
+Each training step adds to the clean loss the loss of the same batch with its (normalised)
+embedded reviews moved by ``epsilon`` in the direction that raises the loss most, to first
+order::
+
+    g     = d loss(x) / d e(x)                      (e: the embedding layer's output)
+    r_adv = epsilon * g / ||g||_2                    (norm per review, over all steps and channels)
+    total = loss(x) + weight * loss(e(x) + r_adv)    (r_adv a constant: no gradient through it)
+
+It is a training-time regulariser: :class:`AdversarialTraining` wraps a classifier for
+``fit`` and shares its weights, so the classifier that is saved, exported and served is the
+plain one. The classifier's embedding layer must be a
+:class:`~bilstm_attention.model.blocks.NormalizedEmbedding` (``normalize_embeddings=True``):
+without normalisation the model could make any fixed-norm perturbation harmless by growing
+its vectors.
+
+The step is written for the TensorFlow backend (``tf.GradientTape``) and the JAX backend
+(``jax.value_and_grad``); the gradient with respect to the embedding output is taken as the
+gradient with respect to a zero perturbation added to it, so both backends compute the same
+thing. Both passes run with dropout on (different masks), as in the paper's code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+from bilstm_attention.model.blocks import NormalizedEmbedding
+from bilstm_attention.model.classifier import EMBEDDING_LAYER_NAME, TOKEN_INPUT_NAME
+
+SUPPORTED_BACKENDS: tuple[str, ...] = ("tensorflow", "jax")
+
+
+def _unpack(data: Any) -> tuple[Any, Any, Any]:
+    return keras.utils.unpack_x_y_sample_weight(data)
+
+
+def _token_ids(x: Any) -> Any:
+    return x[TOKEN_INPUT_NAME] if isinstance(x, dict) else x
+
+
+def adversarial_direction(gradient: Any, token_ids: Any, epsilon: float) -> Any:
+    """``epsilon * g / ||g||`` per review, with ``g`` zeroed on padding (id 0)."""
+    mask = ops.expand_dims(ops.cast(ops.not_equal(token_ids, 0), gradient.dtype), -1)
+    gradient = gradient * mask
+    norm = ops.sqrt(ops.sum(ops.square(gradient), axis=(1, 2), keepdims=True) + 1e-12)
+    return ops.stop_gradient(epsilon * gradient / norm)
+
+
+@keras.saving.register_keras_serializable(package="bilstm_attention")
+class AdversarialTraining(keras.Model):
+    """Trains ``classifier`` with the adversarial loss added; predicts and evaluates as it does.
+
+    Compile this model (not the classifier; e.g. with
+    :func:`~bilstm_attention.model.compile_classifier`) and ``fit`` it; the classifier's weights
+    are the ones updated. ``evaluate``/``predict`` are the classifier's (no perturbation).
+
+    Args:
+        classifier: a model built by :func:`~bilstm_attention.model.build_classifier` with
+            ``normalize_embeddings=True`` (its layer ``embedding`` is a NormalizedEmbedding).
+        epsilon: L2 norm of each review's perturbation (5.0 in the recipes, on embeddings of
+            unit variance per channel).
+        weight: weight of the adversarial loss next to the clean loss.
+
+    Raises:
+        ValueError: the classifier has no NormalizedEmbedding named ``embedding``, ``epsilon``
+            or ``weight`` is not positive, or the Keras backend is not TensorFlow or JAX.
+    """
+
+    def __init__(self, classifier: keras.Model, epsilon: float = 5.0, weight: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        backend = keras.backend.backend()
+        if backend not in SUPPORTED_BACKENDS:
+            raise ValueError(
+                f"adversarial training is written for the {' and '.join(SUPPORTED_BACKENDS)} backends, not {backend!r}"
+            )
+        if not epsilon > 0 or not weight > 0:
+            raise ValueError(f"epsilon and weight must be positive, got {epsilon!r} and {weight!r}")
+        try:
+            embedding = classifier.get_layer(EMBEDDING_LAYER_NAME)
+        except ValueError:
+            embedding = None
+        if not isinstance(embedding, NormalizedEmbedding):
+            raise ValueError(
+                f"adversarial training needs the classifier's {EMBEDDING_LAYER_NAME!r} layer to be a "
+                "NormalizedEmbedding: build it with normalize_embeddings=True"
+            )
+        self.classifier = classifier
+        # built with the classifier (callbacks such as BackupAndRestore need a built model)
+        self.built = classifier.built
+        self.epsilon = float(epsilon)
+        self.weight = float(weight)
+
+    @property
+    def embedding(self) -> NormalizedEmbedding:
+        """The classifier's embedding layer, which the perturbation is added to."""
+        return self.classifier.get_layer(EMBEDDING_LAYER_NAME)
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        return self.classifier(inputs, training=training)
+
+    def _zero_perturbation(self, x: Any) -> Any:
+        ids = _token_ids(x)
+        shape = ops.shape(ids)
+        return ops.zeros((shape[0], shape[1], self.embedding.output_dim), dtype="float32")
+
+    def _report(self, x: Any, y: Any, y_pred: Any, loss: Any, sample_weight: Any) -> dict[str, Any]:
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def train_step(self, *args: Any) -> Any:
+        if keras.backend.backend() == "jax":
+            return self._jax_train_step(*args)
+        return self._tf_train_step(*args)
+
+    # --- TensorFlow ------------------------------------------------------------------------
+
+    def _tf_train_step(self, data: Any) -> dict[str, Any]:
+        import tensorflow as tf
+
+        x, y, sample_weight = _unpack(data)
+        delta = self._zero_perturbation(x)
+        with tf.GradientTape() as tape:
+            with tf.GradientTape() as inner:
+                inner.watch(delta)
+                with self.embedding.perturbed(delta):
+                    y_pred = self(x, training=True)
+                loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+            r_adv = adversarial_direction(inner.gradient(loss, delta), _token_ids(x), self.epsilon)
+            with self.embedding.perturbed(r_adv):
+                adversarial_pred = self(x, training=True)
+            adversarial_loss = self.compute_loss(
+                x=x, y=y, y_pred=adversarial_pred, sample_weight=sample_weight, training=True
+            )
+            total = loss + self.weight * adversarial_loss
+        variables = self.trainable_variables
+        self.optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
+        return self._report(x, y, y_pred, loss, sample_weight)
+
+    # --- JAX ---------------------------------------------------------------------------------
+
+    def _jax_train_step(self, state: Any, data: Any) -> tuple[dict[str, Any], Any]:
+        import jax
+
+        trainable, non_trainable, optimizer_variables, metrics_variables = state
+        x, y, sample_weight = _unpack(data)
+
+        def loss_of(trainable: Any, perturbation: Any, non_trainable: Any) -> tuple[Any, Any]:
+            with self.embedding.perturbed(perturbation):
+                y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x, training=True)
+            loss, _ = self.stateless_compute_loss(
+                trainable,
+                non_trainable,
+                metrics_variables,
+                x=x,
+                y=y,
+                y_pred=y_pred,
+                sample_weight=sample_weight,
+                training=True,
+            )
+            return loss, (y_pred, non_trainable)
+
+        value_and_grad = jax.value_and_grad(loss_of, argnums=(0, 1), has_aux=True)
+        (loss, (y_pred, non_trainable)), (grads, delta_grad) = value_and_grad(
+            trainable, self._zero_perturbation(x), non_trainable
+        )
+        r_adv = adversarial_direction(delta_grad, _token_ids(x), self.epsilon)
+        (_, (_, non_trainable)), (adversarial_grads, _) = value_and_grad(trainable, r_adv, non_trainable)
+        grads = jax.tree_util.tree_map(lambda clean, adv: clean + self.weight * adv, grads, adversarial_grads)
+        trainable, optimizer_variables = self.optimizer.stateless_apply(optimizer_variables, grads, trainable)
+
+        with keras.StatelessScope(state_mapping=list(zip(self.metrics_variables, metrics_variables))) as scope:
+            logs = self._report(x, y, y_pred, loss, sample_weight)
+        metrics_variables = [
+            scope.get_current_value(variable) if scope.get_current_value(variable) is not None else variable.value
+            for variable in self.metrics_variables
+        ]
+        return logs, (trainable, non_trainable, optimizer_variables, metrics_variables)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        classifier = keras.saving.serialize_keras_object(self.classifier)
+        # this model is the one compiled for training; the classifier's own compile settings
+        # (an optimizer never used) would only make loading restore an empty optimizer
+        classifier.pop("compile_config", None)
+        config.update(
+            {
+                "classifier": classifier,
+                "epsilon": self.epsilon,
+                "weight": self.weight,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> AdversarialTraining:
+        config = dict(config)
+        classifier = keras.saving.deserialize_keras_object(config.pop("classifier"), custom_objects=custom_objects)
+        return cls(classifier, **config)
