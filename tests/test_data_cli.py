@@ -49,7 +49,7 @@ def test_list_json(capsys, tmp_path):
     assert run(["datasets", "list", "--json", "--data-dir", str(tmp_path)]) == 0
     rows = json.loads(capsys.readouterr().out)
     nsmc = next(r for r in rows if r["name"] == "nsmc")
-    assert nsmc["local"] == "missing" and nsmc["tokenizer"] == "kiwi" and nsmc["seed_tokenizer"] == "okt"
+    assert nsmc["local"] == "missing" and nsmc["tokenizer"] == "mecab" and nsmc["seed_tokenizer"] == "okt"
 
 
 def test_list_points_at_non_upstream_files(capsys, tmp_path):

@@ -64,7 +64,8 @@ def test_label_rules_splits_and_tokenizers():
     assert get_spec("imdb").label_rule.ratings == {"negative": (1, 4), "positive": (7, 10)}
     assert default_tokenizer("en") == "english" and default_tokenizer("ko") == "kiwi"
     assert get_spec("imdb").tokenizer == "english"
-    assert {get_spec(n).tokenizer for n in ("nsmc", "steam", "naver_shopping")} == {"kiwi"}
+    # Mecab won on NSMC and Steam (benchmarks/research_log.md); naver_shopping is unmeasured
+    assert [get_spec(n).tokenizer for n in ("nsmc", "steam", "naver_shopping")] == ["mecab", "mecab", "kiwi"]
     assert get_spec("nsmc").seed_recipe.tokenizer == "okt"
     assert get_spec("nsmc").seed_recipe.tokenizer_options["stopwords"] == "nsmc_seed"
     assert get_spec("steam").seed_recipe.tokenizer == "mecab"

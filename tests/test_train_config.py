@@ -314,7 +314,7 @@ def test_recipe_none_is_the_configuration_defaults_with_the_datasets_settings() 
     config = train_config_from_args(parse_train("--dataset", "nsmc", "--recipe", "none"))
     defaults = flat_defaults()
     assert config.ngrams.order == defaults["ngram_order"] == 0 and config.word2vec is None
-    assert config.text.tokenizer == "kiwi" and config.text.vocab_size == 30000  # datasets.yaml's
+    assert config.text.tokenizer == "mecab" and config.text.vocab_size == 30000  # datasets.yaml's
 
 
 def test_a_user_file_takes_no_recipe() -> None:

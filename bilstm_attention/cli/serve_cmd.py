@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
+from bilstm_attention.cli.train_cmd import docstring_help
 from bilstm_attention.errors import ConfigError
 
 
@@ -21,40 +23,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     serve.add_argument("--model", required=True, help="run directory written by `train`")
-    serve.add_argument("--host", default=defaults.host, help=f"address to listen on (default: {defaults.host})")
-    serve.add_argument(
-        "--port", type=int, default=defaults.port, help=f"port (default: {defaults.port}; 0 = any free port)"
-    )
-    serve.add_argument(
-        "--max-texts",
-        type=int,
-        default=defaults.max_texts,
-        help=f"most texts in one /predict request (default: {defaults.max_texts})",
-    )
-    serve.add_argument(
-        "--max-chars",
-        type=int,
-        default=defaults.max_chars,
-        help=f"most characters in one text (default: {defaults.max_chars})",
-    )
-    serve.add_argument(
-        "--max-body-bytes",
-        type=int,
-        default=defaults.max_body_bytes,
-        help=f"largest request body in bytes (default: {defaults.max_body_bytes})",
-    )
-    serve.add_argument(
-        "--max-batch",
-        type=int,
-        default=defaults.max_batch,
-        help=f"most texts the batcher sends to the model at once (default: {defaults.max_batch})",
-    )
-    serve.add_argument(
-        "--batch-wait-ms",
-        type=float,
-        default=defaults.batch_wait_ms,
-        help=f"how long the batcher waits for more requests (default: {defaults.batch_wait_ms} ms)",
-    )
+    # one flag per ServerConfig field, its help from the class docstring: a new setting is one edit
+    helps = docstring_help(ServerConfig)
+    for item in dataclasses.fields(ServerConfig):
+        value = getattr(defaults, item.name)
+        serve.add_argument(
+            f"--{item.name.replace('_', '-')}",
+            type=type(value),
+            default=value,
+            help=f"{helps.get(item.name, '').rstrip('.')} (default: {value})",
+        )
     serve.set_defaults(func=run_serve)
 
 
@@ -63,14 +41,6 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
-    config = ServerConfig(
-        host=args.host,
-        port=args.port,
-        max_texts=args.max_texts,
-        max_chars=args.max_chars,
-        max_body_bytes=args.max_body_bytes,
-        max_batch=args.max_batch,
-        batch_wait_ms=args.batch_wait_ms,
-    )
+    config = ServerConfig(**{item.name: getattr(args, item.name) for item in dataclasses.fields(ServerConfig)})
     run_server(args.model, config)
     return 0

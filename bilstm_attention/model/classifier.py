@@ -133,9 +133,13 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
     return model
 
 
-def compile_classifier(model: keras.Model, config: ClassifierConfig) -> None:
-    """Compile ``model`` with Adam and the loss that fits ``config.num_classes``."""
-    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm)
+def compile_classifier(
+    model: keras.Model, config: ClassifierConfig, *, optimizer: keras.optimizers.Optimizer | None = None
+) -> None:
+    """Compile ``model`` with Adam (or the given ``optimizer``, e.g. one shared with a training
+    wrapper) and the loss that fits ``config.num_classes``."""
+    if optimizer is None:
+        optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm)
     if config.num_classes == 2:
         loss: Any = "binary_crossentropy"
         metrics: list[Any] = [keras.metrics.BinaryAccuracy(name="accuracy")]

@@ -556,6 +556,8 @@ def fit(
                 model, epsilon=config.fit.adversarial_epsilon, weight=config.fit.adversarial_weight
             )
             compile_classifier(trainee, classifier_config)
+            # the saved classifier carries the optimizer state that training built
+            compile_classifier(model, classifier_config, optimizer=trainee.optimizer)
 
     run.best_checkpoint.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
