@@ -44,6 +44,8 @@ _EXPORTS: dict[str, str] = {
     "LuongAttention": "bilstm_attention.layers",
     "ClassifierConfig": "bilstm_attention.model",
     "build_classifier": "bilstm_attention.model",
+    "NormalizedEmbedding": "bilstm_attention.model",
+    "AdversarialTraining": "bilstm_attention.training",
     "TrainConfig": "bilstm_attention.training",
     "train": "bilstm_attention.training",
     "recipe_config": "bilstm_attention.recipes",
@@ -64,10 +66,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bilstm_attention.export import export_saved_model
     from bilstm_attention.inference import SentimentModel, load_model
     from bilstm_attention.layers import BahdanauAttention, LuongAttention
-    from bilstm_attention.model import ClassifierConfig, build_classifier
+    from bilstm_attention.model import ClassifierConfig, NormalizedEmbedding, build_classifier
     from bilstm_attention.recipes import recipe_config
     from bilstm_attention.tokenizers import get_tokenizer
-    from bilstm_attention.training import TrainConfig, train
+    from bilstm_attention.training import AdversarialTraining, TrainConfig, train
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

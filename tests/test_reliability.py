@@ -75,6 +75,29 @@ def test_saved_attention_model_loads_after_only_importing_the_package(tmp_path: 
     assert loaded.returncode == 0 and "ok" in loaded.stdout, loaded.stderr
 
 
+def test_every_serialisable_class_of_the_package_is_registered_by_importing_it() -> None:
+    """Not only the attention layers: the classifier's blocks (NormalizedEmbedding,
+    LearnedQuery, MaskedSum, WeightedAverage) and the adversarial training model too, in a
+    fresh process where none of their modules was imported by name."""
+    names = [
+        "BahdanauAttention",
+        "LuongAttention",
+        "NormalizedEmbedding",
+        "LearnedQuery",
+        "MaskedSum",
+        "WeightedAverage",
+        "AdversarialTraining",
+    ]
+    result = _python(f"""
+        import bilstm_attention
+        import keras
+        for name in {names!r}:
+            print(name, keras.saving.get_registered_object("bilstm_attention>" + name) is not None)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [word for name in names for word in (name, "True")]
+
+
 def test_importing_the_package_does_not_import_keras() -> None:
     """The registration waits for Keras, so the command line's data commands stay fast."""
     result = _python("""

@@ -21,6 +21,7 @@ from bilstm_attention.training.config import (
 
 # public name -> module that defines it (imported on first use: they need TensorFlow)
 _LAZY: dict[str, str] = {
+    "AdversarialTraining": "bilstm_attention.training.adversarial",
     "EpochTimer": "bilstm_attention.training.trainer",
     "RunResult": "bilstm_attention.training.trainer",
     "resume": "bilstm_attention.training.trainer",
@@ -33,6 +34,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "STRATEGY_CHOICES",
+    "AdversarialTraining",
     "DataConfig",
     "EpochTimer",
     "FitConfig",
@@ -55,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover
         inference_dataset,
         training_dataset,
     )
+    from bilstm_attention.training.adversarial import AdversarialTraining
     from bilstm_attention.training.devices import make_strategy
     from bilstm_attention.training.trainer import EpochTimer, RunResult, resume, train
 
