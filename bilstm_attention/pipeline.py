@@ -129,6 +129,7 @@ def training_dataset(
     bucketing: bool = True,
     pad_to: int | None = None,
     ngram_ids: Sequence[np.ndarray] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> tf.data.Dataset:
     """Shuffled batches ``(token_ids, labels)`` for ``Model.fit``.
 
@@ -141,6 +142,10 @@ def training_dataset(
             to its longest review (or to ``pad_to``).
         pad_to: pad every batch to this fixed length (the seed recipe's ``maxlen=500``).
         ngram_ids: n-gram feature ids per review, for a model with the n-gram branch.
+        shard: ``(index, count)``: keep rows ``index, index + count, ...`` of every batch (one
+            process's part in data-parallel training over ``count`` processes; every process
+            builds the same batches, so all agree on each batch's padded length). A batch's
+            last ``len % count`` rows are dropped, so that every process gets as many rows.
     """
     _check_lengths(ids, labels)
     dataset = _examples(ids, labels, ngram_ids).shuffle(len(ids), seed=seed, reshuffle_each_iteration=True)
@@ -158,7 +163,28 @@ def training_dataset(
         dataset = dataset.padded_batch(batch_size)
     if fixed_shapes():
         dataset = _pad_to_fixed_lengths(dataset, pad_to)
+    if shard is not None:
+        dataset = _keep_shard(dataset, *shard)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _keep_shard(dataset: tf.data.Dataset, index: int, count: int) -> tf.data.Dataset:
+    """Rows ``index::count`` of the first ``count * (len // count)`` rows of every batch;
+    batches of fewer than ``count`` rows are left out."""
+    if not 0 <= index < count:
+        raise ConfigError(f"shard index must be in [0, {count}), got {index}")
+
+    def rows(batch: tf.Tensor) -> tf.Tensor:
+        usable = (tf.shape(batch)[0] // count) * count
+        return batch[index:usable:count]
+
+    def keep(*batch: Any) -> Any:
+        return tf.nest.map_structure(rows, batch if len(batch) > 1 else batch[0])
+
+    def big_enough(*batch: Any) -> tf.Tensor:
+        return tf.shape(tf.nest.flatten(batch)[0])[0] >= count
+
+    return dataset.filter(big_enough).map(keep)
 
 
 def inference_dataset(

@@ -9,12 +9,24 @@ import keras
 from bilstm_attention.layers import BahdanauAttention, LuongAttention
 from bilstm_attention.model.blocks import LearnedQuery, MaskedSum, NormalizedEmbedding
 from bilstm_attention.model.config import ClassifierConfig, parse_attention
+from bilstm_attention.model.names import (
+    ATTENTION_LAYER_NAME,
+    EMBEDDING_LAYER_NAME,
+    NGRAM_INPUT_NAME,
+    OUTPUT_LAYER_NAME,
+    TOKEN_INPUT_NAME,
+)
 
-ATTENTION_LAYER_NAME = "attention"
-EMBEDDING_LAYER_NAME = "embedding"
-TOKEN_INPUT_NAME = "token_ids"
-NGRAM_INPUT_NAME = "ngram_ids"
-OUTPUT_LAYER_NAME = "probability"
+__all__ = [
+    "ATTENTION_LAYER_NAME",
+    "EMBEDDING_LAYER_NAME",
+    "NGRAM_INPUT_NAME",
+    "OUTPUT_LAYER_NAME",
+    "TOKEN_INPUT_NAME",
+    "attention_model",
+    "build_classifier",
+    "compile_classifier",
+]
 
 
 def _attention_layer(config: ClassifierConfig) -> keras.layers.Layer:

@@ -29,7 +29,7 @@ import keras
 from keras import ops
 
 from bilstm_attention.model.blocks import NormalizedEmbedding
-from bilstm_attention.model.classifier import EMBEDDING_LAYER_NAME, TOKEN_INPUT_NAME
+from bilstm_attention.model.names import EMBEDDING_LAYER_NAME, TOKEN_INPUT_NAME
 
 SUPPORTED_BACKENDS: tuple[str, ...] = ("tensorflow", "jax")
 
