@@ -355,6 +355,12 @@ def run(args: argparse.Namespace) -> int:
             config = detect_file_language(config)
         name = config.data.dataset or Path(str(config.data.file)).stem
         result = training.train(config, args.output or default_run_dir(name))
+    if result.process is not None:
+        process_id, processes = result.process
+        print(f"process {process_id} of {processes}: weights sha256 {result.weights_sha256}")
+        if not result.test_metrics:
+            print(f"process {process_id} finished its part of training; process 0 writes {result.run_dir}")
+            return 0
     metrics = result.test_metrics
     print(
         f"run directory: {result.run_dir}\n"

@@ -335,6 +335,11 @@ class RuntimeConfig(DictConfig):
     seed: int = option(1337, "seeds Python, NumPy, TensorFlow and the shuffling")
     strategy: str = option("default", "tf.distribute strategy", choices=STRATEGY_CHOICES)
     tensorboard: bool = option(True, "write TensorBoard logs under the run directory")
+    distributed: bool = option(
+        False,
+        "data-parallel training over the processes named by KERAS_DISTRIBUTION_JOB_ADDRESSES, "
+        "_NUM_PROCESSES and _PROCESS_ID (JAX backend; process 0 writes the run)",
+    )
     cache_dir: str | None = option(
         None, "the encoded-dataset cache (default: $BILSTM_ATTENTION_CACHE or the user cache directory)"
     )
@@ -344,6 +349,11 @@ class RuntimeConfig(DictConfig):
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGY_CHOICES:
             raise ConfigError(f"unknown strategy {self.strategy!r}; choose one of: {', '.join(STRATEGY_CHOICES)}")
+        if self.distributed and self.strategy != "default":
+            raise ConfigError(
+                f"distributed training splits batches over processes itself; it does not combine with "
+                f"strategy {self.strategy!r}"
+            )
 
 
 #: The option groups of :class:`TrainConfig`, by attribute name.

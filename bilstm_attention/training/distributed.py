@@ -122,11 +122,29 @@ def start(cluster: Cluster) -> None:
     keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False))
 
 
-def stop() -> None:
-    """Back to single-process computation in this process (the job's collectives are done)."""
+def join(config: Any) -> Cluster | None:
+    """With ``config.runtime.distributed`` (a :class:`~bilstm_attention.training.TrainConfig`),
+    read the cluster from the environment and :func:`start`; else ``None``."""
+    if not config.runtime.distributed:
+        return None
+    cluster = cluster_from_environment()
+    start(cluster)
+    return cluster
+
+
+def local_copy(model: Any, classifier_config: Any) -> Any:
+    """After a distributed ``fit``: leave the job's distribution and return a single-process
+    classifier with ``model``'s weights (for the n-gram part, the evaluation and saving, which
+    process 0 does alone). Not compiled: the training state stays with the job."""
     import keras
 
+    from bilstm_attention.model import build_classifier
+
+    weights = model.get_weights()
     keras.distribution.set_distribution(None)
+    local = build_classifier(classifier_config, compile=False)
+    local.set_weights(weights)
+    return local
 
 
 def weights_digest(model: Any) -> str:

@@ -18,9 +18,11 @@ module taking and returning typed values, so a notebook or a test can run them o
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -56,6 +58,7 @@ from bilstm_attention.pipeline import training_dataset
 from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RUN_FORMAT_VERSION, RunDirectory
 from bilstm_attention.tokenizers import Tokenizer, Vocabulary, get_tokenizer
+from bilstm_attention.training import distributed
 from bilstm_attention.training.adversarial import AdversarialTraining
 from bilstm_attention.training.config import DEFAULT_VOCAB_SIZE, TrainConfig
 from bilstm_attention.training.devices import make_strategy
@@ -78,6 +81,10 @@ class RunResult:
         counts: examples per split.
         ensemble: with ``ngrams.model="nblr"``: the averaging weight, the NB-LR ``C`` and the
             validation/test accuracy of each part on its own.
+        process: in distributed training, ``(process_id, num_processes)``; the processes
+            other than 0 stop after ``fit`` (empty ``test_metrics``; process 0 writes ``run_dir``).
+        weights_sha256: in distributed training, the digest of the BiLSTM's weights after
+            ``fit``: the same in every process.
     """
 
     run_dir: Path
@@ -86,6 +93,8 @@ class RunResult:
     timings: Timings = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     ensemble: dict[str, Any] | None = None
+    process: tuple[int, int] | None = None
+    weights_sha256: str | None = None
 
 
 @dataclass
@@ -199,12 +208,23 @@ def train(config: TrainConfig, run_dir: str | Path, *, verbose: int | None = Non
             overwritten: :class:`~bilstm_attention.errors.RunDirectoryExistsError`).
         verbose: Keras progress: 1 = bar, 2 = one line per epoch (default: bar on a terminal).
 
+    With ``config.runtime.distributed`` this process joins the multi-process job named by the
+    ``KERAS_DISTRIBUTION_*`` variables (:mod:`bilstm_attention.training.distributed`); process
+    0 writes ``run_dir``, the others train in a scratch directory that is removed.
+
     Returns:
         A :class:`RunResult`.
     """
+    cluster = distributed.join(config)
+    if cluster is not None and not cluster.writes_run:
+        with tempfile.TemporaryDirectory(prefix=f"bilstm-attention-process{cluster.process_id}-") as scratch:
+            run = RunDirectory(Path(scratch) / "run")
+            run.create(resume=False)
+            result = _run(config, run, resume=False, verbose=verbose, cluster=cluster)
+        return dataclasses.replace(result, run_dir=Path(run_dir))
     run = RunDirectory(Path(run_dir))
     run.create(resume=False)
-    return _run(config, run, resume=False, verbose=verbose)
+    return _run(config, run, resume=False, verbose=verbose, cluster=cluster)
 
 
 def resume(run_dir: str | Path, *, verbose: int | None = None) -> RunResult:
@@ -219,12 +239,24 @@ def resume(run_dir: str | Path, *, verbose: int | None = None) -> RunResult:
             nothing in it is changed.
     """
     run = RunDirectory(Path(run_dir))
-    run.create(resume=True)  # refuses a run that finished (RunFinishedError)
     config = TrainConfig.from_dict(run.read_run_json()["train_config"])
+    if config.runtime.distributed:
+        raise ConfigError(
+            f"{run.root} was trained by several processes (--distributed); resuming one is not supported: "
+            "train it again"
+        )
+    run.create(resume=True)  # refuses a run that finished (RunFinishedError)
     return _run(config, run, resume=True, verbose=verbose)
 
 
-def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int | None) -> RunResult:
+def _run(
+    config: TrainConfig,
+    run: RunDirectory,
+    *,
+    resume: bool,
+    verbose: int | None,
+    cluster: distributed.Cluster | None = None,
+) -> RunResult:
     strategy = make_strategy(config.runtime.strategy)
     keras.utils.set_random_seed(config.runtime.seed)
     if verbose is None:
@@ -244,12 +276,31 @@ def _run(config: TrainConfig, run: RunDirectory, *, resume: bool, verbose: int |
         pretrain=not (resume and run.backup_dir.exists()),
         verbose=verbose,
     )
-    fit(model, classifier_config, prepared, features, run, timings, resume=resume, verbose=verbose)
+    fit(
+        model,
+        classifier_config,
+        prepared,
+        features,
+        run,
+        timings,
+        resume=resume,
+        verbose=verbose,
+        shard=cluster.shard if cluster is not None else None,
+    )
+    if cluster is not None:
+        digest = distributed.weights_digest(model)
+        model = distributed.local_copy(model, classifier_config)
+        if not cluster.writes_run:
+            history = _history_from_csv(run.history_csv)
+            return RunResult(run.root, {}, history, timings, process=cluster.shard, weights_sha256=digest)
     ensemble = fit_ngram_part(model, prepared, features, timings) if config.ngrams.ensemble else None
     if ensemble is not None:
         model = ensemble.model
     test_metrics = evaluate(model, prepared, features, ensemble, timings)
-    return write_run(run, model, prepared, features, test_metrics, timings, ensemble)
+    result = write_run(run, model, prepared, features, test_metrics, timings, ensemble)
+    if cluster is not None:
+        result = dataclasses.replace(result, process=cluster.shard, weights_sha256=digest)
+    return result
 
 
 # --- 1. prepare the data -----------------------------------------------------------------
@@ -502,12 +553,14 @@ def fit(
     *,
     resume: bool = False,
     verbose: int = 2,
+    shard: tuple[int, int] | None = None,
 ) -> None:
     """Stage 5: ``model.fit`` on length-bucketed batches with the run's callbacks: resume
     state (``BackupAndRestore``), best-epoch checkpoint, ``history.csv``, early stopping,
     TensorBoard. With early stopping the best epoch's weights are restored at the end.
     With ``fit.adversarial_epsilon`` the model is fitted through :class:`AdversarialTraining`
-    (same weights, compiled as ``classifier_config`` says). Records ``epoch_seconds``."""
+    (same weights, compiled as ``classifier_config`` says). ``shard``: this process's rows of
+    every batch in distributed training. Records ``epoch_seconds``."""
     config = prepared.config
     encoded = prepared.encoded
     joint = features.ngrams is not None and not config.ngrams.ensemble
@@ -516,6 +569,7 @@ def fit(
         "seed": config.runtime.seed,
         "bucketing": config.fit.bucketing,
         "pad_to": features.pad_to,
+        "shard": shard,
     }
     train_data = training_dataset(
         features.train.tokens, encoded.train.labels, ngram_ids=features.train.ngrams if joint else None, **batching
@@ -551,7 +605,9 @@ def fit(
 
     trainee = model
     if config.fit.adversarial_epsilon is not None:
-        with model.distribute_strategy.scope():
+        # the optimizer's variables go where the model's are (tf.distribute on TensorFlow)
+        strategy = getattr(model, "distribute_strategy", None)
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
             trainee = AdversarialTraining(
                 model, epsilon=config.fit.adversarial_epsilon, weight=config.fit.adversarial_weight
             )
