@@ -80,7 +80,9 @@ def test_each_process_gets_every_other_row_of_the_same_batches() -> None:
 def test_two_processes_train_one_model(tmp_path: Path) -> None:
     reviews = write_reviews(tmp_path / "reviews.csv", 400)
     run = tmp_path / "run"
-    args = train_args(reviews, run, "--epochs", "4", "--distributed")
+    # one padded length (the tiny reviews fit in 16 tokens): JAX compiles each step once
+    fixed = ("--max-length", "16", "--pad-to-max-length")
+    args = train_args(reviews, run, "--epochs", "4", *fixed, "--distributed")
     env = {
         **os.environ,
         "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -125,6 +127,6 @@ def test_two_processes_train_one_model(tmp_path: Path) -> None:
     from bilstm_attention.cli import main
 
     single = tmp_path / "single"
-    assert main(train_args(reviews, single, "--epochs", "4")) == 0
+    assert main(train_args(reviews, single, "--epochs", "4", *fixed)) == 0
     single_accuracy = json.loads((single / "metrics.json").read_text())["test"]["accuracy"]
     assert accuracy >= single_accuracy - 0.1, (accuracy, single_accuracy)

@@ -50,7 +50,13 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
     assert config.classifier.embedding_dim == 16
     # the flat form of the nested config is what 0.1.0 wrote, plus the options added since
     # (reading user files: encoding, separator; adversarial training) at their defaults
-    added_since = {"encoding": "utf-8", "sep": None, "adversarial_epsilon": None, "adversarial_weight": 1.0}
+    added_since = {
+        "encoding": "utf-8",
+        "sep": None,
+        "adversarial_epsilon": None,
+        "adversarial_weight": 1.0,
+        "distributed": False,
+    }
     classifier = {**flat["classifier"], "normalize_embeddings": False}
     assert config.to_flat_dict() == {**flat, **added_since, "classifier": classifier}
     assert TrainConfig.from_dict(config.to_dict()) == config

@@ -239,13 +239,13 @@ def resume(run_dir: str | Path, *, verbose: int | None = None) -> RunResult:
             nothing in it is changed.
     """
     run = RunDirectory(Path(run_dir))
-    config = TrainConfig.from_dict(run.read_run_json()["train_config"])
-    if config.runtime.distributed:
+    if run.run_json.is_file() and TrainConfig.from_dict(run.read_run_json()["train_config"]).runtime.distributed:
         raise ConfigError(
             f"{run.root} was trained by several processes (--distributed); resuming one is not supported: "
             "train it again"
         )
     run.create(resume=True)  # refuses a run that finished (RunFinishedError)
+    config = TrainConfig.from_dict(run.read_run_json()["train_config"])
     return _run(config, run, resume=True, verbose=verbose)
 
 
