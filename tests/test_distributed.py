@@ -130,3 +130,24 @@ def test_two_processes_train_one_model(tmp_path: Path) -> None:
     assert main(train_args(reviews, single, "--epochs", "4", *fixed)) == 0
     single_accuracy = json.loads((single / "metrics.json").read_text())["test"]["accuracy"]
     assert accuracy >= single_accuracy - 0.1, (accuracy, single_accuracy)
+
+
+def test_a_distributed_run_is_not_resumed_and_shards_are_checked(tmp_path: Path) -> None:
+    """Resuming needs every process of the job; the CLI says to train again instead."""
+    import json
+
+    from bilstm_attention.run_dir import RUN_FORMAT_VERSION
+    from bilstm_attention.training import resume
+
+    run = tmp_path / "run"
+    run.mkdir()
+    config = TrainConfig.from_dict({"dataset": "imdb", "distributed": True})
+    (run / "run.json").write_text(
+        json.dumps({"format_version": RUN_FORMAT_VERSION, "train_config": config.to_dict()}), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"was trained by several processes \(--distributed\); resuming one"):
+        resume(run)
+    with pytest.raises(ConfigError, match=r"shard index must be in \[0, 2\), got 2"):
+        training_dataset([np.array([1, 2])], np.array([0]), batch_size=2, seed=0, shard=(2, 2))
+    with pytest.raises(ConfigError, match=f"{PROCESSES_VARIABLE} must be at least 1, got 0"):
+        cluster_from_environment({ADDRESSES_VARIABLE: "h:1", PROCESSES_VARIABLE: "0", PROCESS_ID_VARIABLE: "0"})
