@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 import warnings
@@ -16,6 +15,7 @@ import keras
 import numpy as np
 import pytest
 from backends.adversarial_step import CONFIG, one_step
+from backends.environment import subprocess_env
 from tiny_run import train_args, write_reviews
 
 from bilstm_attention.errors import ConfigError
@@ -206,12 +206,7 @@ def test_the_step_is_the_same_on_tensorflow_and_jax(tmp_path: Path) -> None:
     other = "jax" if BACKEND == "tensorflow" else "tensorflow"
     inputs = _batch(seed=1)
     np.savez(tmp_path / "in.npz", **inputs)
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": other,
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-    }
+    env = subprocess_env(other)
     step = REPO_ROOT / "tests" / "backends" / "adversarial_step.py"
     result = subprocess.run(
         [sys.executable, str(step), str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],

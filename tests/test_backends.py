@@ -14,6 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from backends.environment import subprocess_env
 from backends.pipeline_check import TEXTS, train_args
 
 from bilstm_attention import backend as backend_lib
@@ -88,12 +89,7 @@ def test_backend_option_is_set_before_keras_is_imported(tmp_path: Path) -> None:
         "m.run_predict = lambda args: print('backend', __import__('keras').backend.backend())\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": "tensorflow",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-    }
+    env = subprocess_env("tensorflow")
     if importlib.util.find_spec("jax") is None:
         pytest.skip("jax is not installed")
     result = subprocess.run(
@@ -156,12 +152,7 @@ def test_pipeline_on_the_other_backend_and_runs_load_on_either(
     """train/evaluate/predict/explain on the other backend in a subprocess; a run trained on
     each backend predicts the same probabilities (1e-5) on both."""
     here = trained_here
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": OTHER,
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-    }
+    env = subprocess_env(OTHER)
     result = subprocess.run(
         [
             sys.executable,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
 import socket
 import subprocess
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from backends.environment import subprocess_env
 from tiny_run import train_args, write_reviews
 
 from bilstm_attention.errors import ConfigError
@@ -83,13 +83,7 @@ def test_two_processes_train_one_model(tmp_path: Path) -> None:
     # one padded length (the tiny reviews fit in 16 tokens): JAX compiles each step once
     fixed = ("--max-length", "16", "--pad-to-max-length")
     args = train_args(reviews, run, "--epochs", "4", *fixed, "--distributed")
-    env = {
-        **os.environ,
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        ADDRESSES_VARIABLE: f"127.0.0.1:{_free_port()}",
-        PROCESSES_VARIABLE: "2",
-    }
+    env = subprocess_env(**{ADDRESSES_VARIABLE: f"127.0.0.1:{_free_port()}", PROCESSES_VARIABLE: "2"})
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "bilstm_attention", "--backend", "jax", *args],

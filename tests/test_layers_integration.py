@@ -6,7 +6,6 @@ through ``Bidirectional(LSTM)``, symbolic outputs in the functional API, trainin
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from backends.environment import subprocess_env
 
 from bilstm_attention.layers import BahdanauAttention, LuongAttention
 
@@ -200,10 +200,7 @@ def test_classifier_trains_and_keeps_padding_at_zero() -> None:
 
 
 def _run(script: Path, *args: str, backend: str | None = None, timeout: int = 300):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *filter(None, [env.get("PYTHONPATH")])])
-    env["KERAS_BACKEND"] = backend or keras.backend.backend()
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env = subprocess_env(backend or keras.backend.backend())
     return subprocess.run(
         [sys.executable, str(script), *args],
         env=env,
