@@ -227,6 +227,12 @@ def test_the_step_is_the_same_on_tensorflow_and_jax(tmp_path: Path) -> None:
         np.testing.assert_allclose(weight_there, weight_here, atol=1e-4)
 
 
+def test_adversarial_training_names_the_backends_it_supports(monkeypatch) -> None:
+    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+    with pytest.raises(ValueError, match="written for the tensorflow and jax backends, not 'torch'"):
+        AdversarialTraining(build_classifier(CONFIG))
+
+
 def test_adversarial_training_needs_a_normalized_embedding() -> None:
     plain = build_classifier(ClassifierConfig(vocab_size=10, embedding_dim=4, lstm_units=[2], dense_units=[]))
     with pytest.raises(ValueError, match="normalize_embeddings=True"):
