@@ -7,8 +7,8 @@ from reviews sorted by length. Padding is always at the end (``post``), which is
 Keras's cuDNN LSTM path needs on a GPU; the embedding's mask keeps it out of the attention.
 
 On the JAX backend every new input shape compiles the model again, so there batches are
-padded further, up to the next of a few fixed lengths (:data:`FIXED_LENGTHS`): at most
-about a dozen shapes instead of one per review length. The mask makes the extra padding
+padded further, up to the next of a few fixed lengths (:data:`~bilstm_attention.padding.FIXED_LENGTHS`,
+the same rule as prediction's): about a dozen shapes instead of one per review length. The mask makes the extra padding
 change nothing but time.
 """
 
@@ -22,21 +22,9 @@ import numpy as np
 from bilstm_attention._optional import require
 from bilstm_attention.errors import ConfigError
 from bilstm_attention.model.classifier import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME
+from bilstm_attention.padding import FIXED_LENGTHS, bucket_boundaries
 
 tf = require("tensorflow", "train")
-
-
-def bucket_boundaries(max_length: int, smallest: int = 16, growth: float = 1.25) -> list[int]:
-    """Geometric bucket edges ``smallest, ~smallest*growth, ... < max_length``.
-
-    Each bucket's padding is at most ``growth - 1`` (25 %) of its longest review.
-    """
-    edges: list[int] = []
-    edge = float(smallest)
-    while edge < max_length:
-        edges.append(int(round(edge)))
-        edge = max(edge * growth, edges[-1] + 8)
-    return edges
 
 
 def fixed_shapes() -> bool:
@@ -47,20 +35,8 @@ def fixed_shapes() -> bool:
     return keras.backend.backend() == "jax"
 
 
-#: The lengths batches are padded up to on the JAX backend: 16, 24, 32, 40, 50, 62, 78, ...
-#: (each at most 25 % or 8 tokens above the one before), the same for every dataset and call,
-#: so that a model compiled for one batch serves later ones of similar length.
-FIXED_LENGTHS: tuple[int, ...] = tuple(bucket_boundaries(2**20))
-
-
-def fixed_length(length: int) -> int:
-    """The smallest of :data:`FIXED_LENGTHS` that holds ``length`` tokens."""
-    index = int(np.searchsorted(FIXED_LENGTHS, length))
-    return FIXED_LENGTHS[index] if index < len(FIXED_LENGTHS) else length
-
-
 def _pad_to_fixed_lengths(dataset: tf.data.Dataset, pad_to: int | None) -> tf.data.Dataset:
-    """Pad each batch's sequences (time axis) up to :func:`fixed_length` (the tokens: to
+    """Pad each batch's sequences (time axis) up to :func:`~bilstm_attention.padding.fixed_length` (the tokens: to
     ``pad_to`` when it is given; they already have that length)."""
     table = tf.constant(FIXED_LENGTHS, tf.int32)
 

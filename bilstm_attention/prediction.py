@@ -11,9 +11,10 @@ compiles the model's inference call once per model and is called on NumPy batche
   the LSTM's time steps 5-20x faster on a CPU but compiles once per input shape, so small
   batches are padded to a bucketed shape as on JAX.
 * JAX: ``jax.jit`` over the model's stateless call. JAX compiles one program per input
-  shape, so batches are padded to a bucket: the time dimension to :func:`bucket_length`
-  (steps of 16 up to 64, then about +50 %: at most 10 shapes up to 512 tokens), the batch
-  dimension up to a power of two. Padding is id 0, which the embedding's mask hides
+  shape, so batches are padded to a bucket: the time dimension to
+  :func:`~bilstm_attention.padding.fixed_length` (16, 24, 32, 40, 50, ...: at most 25 % or 8
+  tokens of padding, the rule training batches follow on JAX), the batch dimension up to a
+  power of two. Padding is id 0, which the embedding's mask hides
   (padding gets zero attention; the predictions do not change).
 * Other backends: ``Model.predict_on_batch``.
 
@@ -23,7 +24,6 @@ padding and returns the results in input order.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +32,7 @@ import keras
 import numpy as np
 
 from bilstm_attention.model.classifier import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME
+from bilstm_attention.padding import FIXED_LENGTHS, fixed_length
 
 __all__ = [
     "LENGTH_BUCKET",
@@ -44,8 +45,12 @@ __all__ = [
     "predict_probabilities",
 ]
 
-#: The smallest padded length of a compiled shape (see :func:`bucket_length`).
-LENGTH_BUCKET = 16
+#: The smallest padded length of a compiled shape.
+LENGTH_BUCKET = FIXED_LENGTHS[0]
+
+#: The padded length of a compiled shape; the name before the rule moved to
+#: :mod:`bilstm_attention.padding` (kept for one release).
+bucket_length = fixed_length
 
 #: On TensorFlow, batches of at most this many rows run through XLA (see the module docstring).
 SMALL_BATCH = 4
@@ -184,28 +189,14 @@ def _rows(inputs: Any) -> int:
     return int(_token_array(inputs).shape[0])
 
 
-def bucket_length(length: int) -> int:
-    """The padded length of a compiled shape for ``length`` time steps.
-
-    Multiples of :data:`LENGTH_BUCKET` up to 64, then steps of a quarter of the next power
-    of two (96, 128, 192, 256, 384, 512, ...): few shapes (each is compiled once) and at
-    most ~50 % padding (which the mask hides).
-    """
-    if length <= 4 * LENGTH_BUCKET:
-        step = LENGTH_BUCKET
-    else:
-        step = 2 ** (math.ceil(math.log2(length)) - 2)
-    return max(LENGTH_BUCKET, step * math.ceil(length / step))
-
-
 def _bucket_rows(rows: int) -> int:
     return 1 << max(0, (rows - 1).bit_length())
 
 
-def _pad_array(array: np.ndarray, fixed_length: int | None) -> np.ndarray:
+def _pad_array(array: np.ndarray, fixed_to: int | None) -> np.ndarray:
     rows, length = array.shape[:2]
     target_rows = _bucket_rows(rows)
-    target_length = length if fixed_length is not None else bucket_length(length)
+    target_length = length if fixed_to is not None else fixed_length(length)
     if target_rows == rows and target_length == length:
         return array
     out = np.zeros((target_rows, target_length, *array.shape[2:]), dtype=array.dtype)

@@ -123,7 +123,7 @@ def test_fixed_shapes_pad_batches_to_a_few_lengths_without_changing_predictions(
     trained_here: Path, monkeypatch
 ) -> None:
     """What the JAX backend gets (padding up to FIXED_LENGTHS) gives the same probabilities."""
-    from bilstm_attention import load_model, pipeline
+    from bilstm_attention import load_model, padding, pipeline
 
     run = trained_here
     ids = [np.arange(1, n + 1) % 90 + 1 for n in (3, 17, 17, 25, 40)]
@@ -131,7 +131,7 @@ def test_fixed_shapes_pad_batches_to_a_few_lengths_without_changing_predictions(
     dataset, _ = pipeline.inference_dataset(ids, batch_size=2)
     shapes = [tuple(batch.shape) for batch in dataset]
     assert shapes == [(2, 24), (2, 32), (1, 40)]  # longest 17, 25 and 40 rounded up (40 is a fixed length)
-    assert pipeline.fixed_length(17) == 24 and pipeline.fixed_length(3) == 16 and pipeline.fixed_length(62) == 62
+    assert padding.fixed_length(17) == 24 and padding.fixed_length(3) == 16 and padding.fixed_length(62) == 62
     batches = list(pipeline.training_dataset(ids, np.zeros(5), batch_size=8, seed=0, bucketing=False))
     assert batches[0][0].shape == (5, 40) and batches[0][0].numpy().sum() == sum(int(x.sum()) for x in ids)
 

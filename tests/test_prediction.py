@@ -44,9 +44,17 @@ def plain_model() -> keras.Model:
 
 def test_bucket_lengths_are_few_and_cover_the_length() -> None:
     buckets = {bucket_length(n) for n in range(1, 513)}
-    assert sorted(buckets) == [16, 32, 48, 64, 96, 128, 192, 256, 384, 512]
+    assert sorted(buckets) == [16, 24, 32, 40, 50, 62, 78, 98, 122, 153, 191, 238, 298, 373, 466, 582]
     assert all(bucket_length(n) >= n for n in range(1, 2000))
-    assert all(bucket_length(n) <= 1.5 * n for n in range(65, 2000))
+    assert all(bucket_length(n) <= max(1.25 * n, n + 8) for n in range(16, 2000))
+
+
+def test_prediction_pads_as_training_does_on_jax() -> None:
+    """One rule for the padded lengths of compiled shapes (bilstm_attention.padding)."""
+    from bilstm_attention import padding, pipeline
+
+    assert bucket_length is padding.fixed_length
+    assert pipeline.FIXED_LENGTHS is padding.FIXED_LENGTHS
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 64])

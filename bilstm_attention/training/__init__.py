@@ -27,7 +27,7 @@ _LAZY: dict[str, str] = {
     "resume": "bilstm_attention.training.trainer",
     "train": "bilstm_attention.training.trainer",
     "make_strategy": "bilstm_attention.training.devices",
-    "bucket_boundaries": "bilstm_attention.pipeline",
+    "bucket_boundaries": "bilstm_attention.padding",
     "inference_dataset": "bilstm_attention.pipeline",
     "training_dataset": "bilstm_attention.pipeline",
 }
