@@ -68,11 +68,11 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     load_before = os.getloadavg()
     import keras
 
-    from bilstm_attention.benchmark import machine_description, versions
     from bilstm_attention.data import load_dataset
-    from bilstm_attention.inference import load_model
-    from bilstm_attention.recipes import recipe_config
+    from bilstm_attention.evaluation.benchmark import machine_description, versions
+    from bilstm_attention.inference.sentiment_model import load_model
     from bilstm_attention.training import train
+    from bilstm_attention.training.recipes import recipe_config
 
     assert keras.backend.backend() == backend, (keras.backend.backend(), backend)
     config = recipe_config(args.dataset, args.recipe)

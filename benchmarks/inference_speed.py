@@ -31,9 +31,9 @@ def _keras_path(model: Any, texts: list[str], *, batch_size: int, latency_sample
     ``predict_on_batch`` for explain."""
     import numpy as np
 
-    from bilstm_attention.benchmark import _median_ms
+    from bilstm_attention.evaluation.benchmark import _median_ms
+    from bilstm_attention.inference.prediction import keras_predict_probabilities, padded_batch
     from bilstm_attention.model import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME
-    from bilstm_attention.prediction import keras_predict_probabilities, padded_batch
 
     def predict_inputs(inputs: Any) -> Any:
         return keras_predict_probabilities(
@@ -84,13 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bilstm_attention import load_model
-    from bilstm_attention.benchmark import (
+    from bilstm_attention.data import load_dataset
+    from bilstm_attention.evaluation.benchmark import (
         machine_description,
         measure_inference,
         runtime_settings,
         versions,
     )
-    from bilstm_attention.data import load_dataset
     from bilstm_attention.fileio import write_json
 
     started = time.perf_counter()

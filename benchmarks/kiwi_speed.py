@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-save", dest="save", action="store_false")
     args = parser.parse_args(argv)
 
-    from bilstm_attention.benchmark import machine_description, versions
     from bilstm_attention.data import load_dataset
+    from bilstm_attention.evaluation.benchmark import machine_description, versions
     from bilstm_attention.fileio import write_json
     from bilstm_attention.tokenizers.kiwi import KiwiTokenizer
 

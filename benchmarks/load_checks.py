@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--run", type=Path, help="an existing run directory (default: train one)")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    from bilstm_attention.inference import load_model
+    from bilstm_attention.inference.sentiment_model import load_model
     from bilstm_attention.run_dir import RunDirectory
 
     run = args.run or make_run(Path(tempfile.mkdtemp(prefix="load-checks-")))

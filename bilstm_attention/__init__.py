@@ -48,14 +48,14 @@ _EXPORTS: dict[str, str] = {
     "AdversarialTraining": "bilstm_attention.training",
     "TrainConfig": "bilstm_attention.training",
     "train": "bilstm_attention.training",
-    "recipe_config": "bilstm_attention.recipes",
-    "load_model": "bilstm_attention.inference",
-    "SentimentModel": "bilstm_attention.inference",
+    "recipe_config": "bilstm_attention.training.recipes",
+    "load_model": "bilstm_attention.inference.sentiment_model",
+    "SentimentModel": "bilstm_attention.inference.sentiment_model",
     "load_dataset": "bilstm_attention.data",
     "list_datasets": "bilstm_attention.data",
     "get_tokenizer": "bilstm_attention.tokenizers",
     "BilstmAttentionError": "bilstm_attention.errors",
-    "export_saved_model": "bilstm_attention.export",
+    "export_saved_model": "bilstm_attention.inference.export",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -63,13 +63,13 @@ __all__ = ["__version__", *_EXPORTS]
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bilstm_attention.data import list_datasets, load_dataset
     from bilstm_attention.errors import BilstmAttentionError
-    from bilstm_attention.export import export_saved_model
-    from bilstm_attention.inference import SentimentModel, load_model
+    from bilstm_attention.inference.export import export_saved_model
+    from bilstm_attention.inference.sentiment_model import SentimentModel, load_model
     from bilstm_attention.layers import BahdanauAttention, LuongAttention
     from bilstm_attention.model import ClassifierConfig, NormalizedEmbedding, build_classifier
-    from bilstm_attention.recipes import recipe_config
     from bilstm_attention.tokenizers import get_tokenizer
     from bilstm_attention.training import AdversarialTraining, TrainConfig, train
+    from bilstm_attention.training.recipes import recipe_config
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

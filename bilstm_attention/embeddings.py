@@ -1,13 +1,13 @@
-"""Deprecated alias of :mod:`bilstm_attention.word2vec` (renamed in 0.2; removed in 0.3)."""
+"""Deprecated alias of :mod:`bilstm_attention.features.word2vec` (renamed in 0.2; removed in 0.3)."""
 
 from __future__ import annotations
 
 import warnings
 
-from bilstm_attention.word2vec import Word2VecConfig, pretrain_embeddings
+from bilstm_attention.features.word2vec import Word2VecConfig, pretrain_embeddings
 
 warnings.warn(
-    "bilstm_attention.embeddings was renamed bilstm_attention.word2vec; import from there",
+    "bilstm_attention.embeddings was renamed bilstm_attention.features.word2vec; import from there",
     DeprecationWarning,
     stacklevel=2,
 )

@@ -123,7 +123,8 @@ def test_fixed_shapes_pad_batches_to_a_few_lengths_without_changing_predictions(
     trained_here: Path, monkeypatch
 ) -> None:
     """What the JAX backend gets (padding up to FIXED_LENGTHS) gives the same probabilities."""
-    from bilstm_attention import load_model, padding, pipeline
+    from bilstm_attention import load_model
+    from bilstm_attention.features import padding, pipeline
 
     run = trained_here
     ids = [np.arange(1, n + 1) % 90 + 1 for n in (3, 17, 17, 25, 40)]
@@ -181,7 +182,7 @@ def test_pipeline_on_the_other_backend_and_runs_load_on_either(
 
 
 def test_benchmark_reports_name_the_backend() -> None:
-    from bilstm_attention.benchmark import machine_description, versions
+    from bilstm_attention.evaluation.benchmark import machine_description, versions
 
     found = versions()
     assert found["keras_backend"] == CURRENT and found["keras"] == keras.__version__

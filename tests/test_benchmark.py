@@ -14,10 +14,10 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from bilstm_attention.benchmark import REPORT_FIELDS, markdown_row, results_table
 from bilstm_attention.cli import main
 from bilstm_attention.errors import ConfigError
-from bilstm_attention.recipes import recipe_config
+from bilstm_attention.evaluation.benchmark import REPORT_FIELDS, markdown_row, results_table
+from bilstm_attention.training.recipes import recipe_config
 
 
 def check_report(report: dict, dataset: str, recipe: str) -> None:
@@ -102,7 +102,7 @@ def test_imdb_seed_and_tuned_side_by_side(shared_datasets: Path, tmp_path: Path,
     ],
 )
 def test_korean_tuned_recipe_smoke(dataset: str, path: str | None, shared_datasets: Path, tmp_path: Path) -> None:
-    from bilstm_attention.benchmark import run_recipe
+    from bilstm_attention.evaluation.benchmark import run_recipe
 
     report = run_recipe(
         dataset,

@@ -19,7 +19,7 @@ from backends.environment import subprocess_env
 from tiny_run import train_args, write_reviews
 
 from bilstm_attention.errors import ConfigError
-from bilstm_attention.pipeline import training_dataset
+from bilstm_attention.features.pipeline import training_dataset
 from bilstm_attention.training import TrainConfig
 from bilstm_attention.training.distributed import (
     ADDRESSES_VARIABLE,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bilstm_attention.errors import ConfigError, DataError
-from bilstm_attention.ngrams import NgramVocabulary, ngram_keys
+from bilstm_attention.features.ngrams import NgramVocabulary, ngram_keys
 
 
 def test_keys_distinguish_orders_and_ignore_padding() -> None:

@@ -202,7 +202,7 @@ def test_notebook_runs(
         runs = Path(env["NOTEBOOK_OUTPUT_DIR"])
         assert any((run / "model.keras").is_file() for run in runs.iterdir()), f"no trained run in {runs}"
     if settings["korean"]:
-        from bilstm_attention.visualize import hangul_font
+        from bilstm_attention.inference.visualize import hangul_font
 
         if hangul_font() is not None:  # installed here, so the notebook's heatmaps must use it
             printed = stream_text(executed)

@@ -10,8 +10,8 @@ tf = pytest.importorskip("tensorflow")
 import itertools
 
 from bilstm_attention.errors import ConfigError
-from bilstm_attention.features import truncate
-from bilstm_attention.pipeline import bucket_boundaries, inference_dataset, training_dataset
+from bilstm_attention.features.inputs import truncate
+from bilstm_attention.features.pipeline import bucket_boundaries, inference_dataset, training_dataset
 
 
 def _sequences(lengths) -> list[np.ndarray]:

@@ -12,13 +12,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from bilstm_attention.model import (
-    ClassifierConfig,
-    attention_model,
-    build_classifier,
-    ensemble_classifier,
-)
-from bilstm_attention.prediction import (
+from bilstm_attention.inference.prediction import (
     SMALL_BATCH,
     CompiledPredictor,
     bucket_length,
@@ -26,6 +20,12 @@ from bilstm_attention.prediction import (
     keras_predict_probabilities,
     padded_batch,
     predict_probabilities,
+)
+from bilstm_attention.model import (
+    ClassifierConfig,
+    attention_model,
+    build_classifier,
+    ensemble_classifier,
 )
 
 SMALL = {"vocab_size": 50, "embedding_dim": 8, "lstm_units": [6], "attention_units": 7, "dense_units": [4]}
@@ -50,8 +50,8 @@ def test_bucket_lengths_are_few_and_cover_the_length() -> None:
 
 
 def test_prediction_pads_as_training_does_on_jax() -> None:
-    """One rule for the padded lengths of compiled shapes (bilstm_attention.padding)."""
-    from bilstm_attention import padding, pipeline
+    """One rule for the padded lengths of compiled shapes (bilstm_attention.features.padding)."""
+    from bilstm_attention.features import padding, pipeline
 
     assert bucket_length is padding.fixed_length
     assert pipeline.FIXED_LENGTHS is padding.FIXED_LENGTHS
@@ -180,7 +180,7 @@ def test_fast_path_on_jax() -> None:
 
 
 def test_runtime_settings_record_backend_threads_and_load(monkeypatch) -> None:
-    from bilstm_attention.benchmark import runtime_settings
+    from bilstm_attention.evaluation.benchmark import runtime_settings
 
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     settings = runtime_settings()

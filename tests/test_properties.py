@@ -117,7 +117,7 @@ def test_predict_takes_any_strings(models: dict, language: str, texts: list[str]
 @PROPERTY
 @given(text=TEXTS)
 def test_explain_takes_any_string(models: dict, language: str, text: str) -> None:
-    from bilstm_attention.visualize import heatmap_html, shown_tokens
+    from bilstm_attention.inference.visualize import heatmap_html, shown_tokens
 
     explanation = models[language].explain(text)
     assert len(explanation.tokens) == len(explanation.weights) == len(explanation.known) >= 1

@@ -90,7 +90,7 @@ def test_every_serialisable_class_of_the_package_is_registered_by_importing_it()
     ]
     # also when the first import is a module that imports the classifier while Keras loads
     # (the registration must not meet a half-imported module: no warning, all registered)
-    for first in ("bilstm_attention", "bilstm_attention.pipeline"):
+    for first in ("bilstm_attention", "bilstm_attention.features.pipeline"):
         result = _python(f"""
             import warnings
             warnings.simplefilter("error", RuntimeWarning)
@@ -236,8 +236,8 @@ def _edit_json(path: Path, edit) -> None:
 def test_a_long_review_gives_a_heatmap_of_bounded_size(tmp_path: Path) -> None:
     from PIL import Image
 
-    from bilstm_attention.inference import Explanation
-    from bilstm_attention.visualize import MAX_SHOWN_TOKENS, save_heatmap, shown_tokens
+    from bilstm_attention.inference.sentiment_model import Explanation
+    from bilstm_attention.inference.visualize import MAX_SHOWN_TOKENS, save_heatmap, shown_tokens
 
     count = 20_000
     weights = [1.0 / count] * count

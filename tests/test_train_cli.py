@@ -309,7 +309,7 @@ def test_errors_are_one_line_messages(argv, message, reviews_csv: Path, tmp_path
 def test_python_api_argument_errors(trained_run: Path, tmp_path: Path) -> None:
     from bilstm_attention import load_model
     from bilstm_attention.errors import ConfigError
-    from bilstm_attention.visualize import save_heatmap
+    from bilstm_attention.inference.visualize import save_heatmap
 
     model = load_model(trained_run)
     with pytest.raises(ConfigError, match="wrap it in a list"):

@@ -16,8 +16,8 @@ import yaml
 from bilstm_attention.cli import build_parser
 from bilstm_attention.cli.train_cmd import docstring_help, generated_flags, train_config_from_args
 from bilstm_attention.errors import ConfigError
+from bilstm_attention.features.word2vec import Word2VecConfig
 from bilstm_attention.model.config import ClassifierConfig
-from bilstm_attention.recipes import DEFAULT_RECIPE, _recipes_file, recipe_config, recipe_settings
 from bilstm_attention.training.config import (
     FLAT_NAMES,
     GROUPS,
@@ -28,7 +28,7 @@ from bilstm_attention.training.config import (
     flat_defaults,
     flat_name,
 )
-from bilstm_attention.word2vec import Word2VecConfig
+from bilstm_attention.training.recipes import DEFAULT_RECIPE, _recipes_file, recipe_config, recipe_settings
 
 
 def parse_train(*argv: str) -> argparse.Namespace:
@@ -298,7 +298,7 @@ def test_train_without_recipe_is_the_tuned_recipe(dataset: str) -> None:
 
 def test_benchmark_tuned_is_the_default_training(monkeypatch) -> None:
     """What `benchmark --recipe tuned` trains is what `train --dataset D` trains."""
-    from bilstm_attention import benchmark
+    from bilstm_attention.evaluation import benchmark
 
     trained = []
     monkeypatch.setattr(
@@ -374,7 +374,7 @@ def test_renamed_modules_keep_their_old_import_paths() -> None:
     import importlib
 
     for old, new, name in [
-        ("bilstm_attention.embeddings", "bilstm_attention.word2vec", "pretrain_embeddings"),
+        ("bilstm_attention.embeddings", "bilstm_attention.features.word2vec", "pretrain_embeddings"),
         ("bilstm_attention.model.layers", "bilstm_attention.model.blocks", "LearnedQuery"),
     ]:
         sys.modules.pop(old, None)

@@ -17,6 +17,9 @@ pytest.importorskip("tensorflow")
 import keras
 
 from bilstm_attention.errors import ConfigError
+from bilstm_attention.features.nblr import best_mix_weight, fit_nblr, nb_ratios, ngram_matrix
+from bilstm_attention.features.word2vec import Word2VecConfig, pretrain_embeddings
+from bilstm_attention.inference.prediction import predict_probabilities
 from bilstm_attention.model import (
     ClassifierConfig,
     WeightedAverage,
@@ -24,10 +27,7 @@ from bilstm_attention.model import (
     build_classifier,
     ensemble_classifier,
 )
-from bilstm_attention.nblr import best_mix_weight, fit_nblr, nb_ratios, ngram_matrix
-from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.training import TrainConfig
-from bilstm_attention.word2vec import Word2VecConfig, pretrain_embeddings
 
 # --- NB-LR -----------------------------------------------------------------------------
 
@@ -144,7 +144,7 @@ def test_pretrained_rows_replace_the_initial_ones_deterministically() -> None:
 def test_pretraining_is_the_same_in_another_process() -> None:
     script = (
         "import numpy as np, zlib\n"
-        "from bilstm_attention.word2vec import Word2VecConfig, pretrain_embeddings\n"
+        "from bilstm_attention.features.word2vec import Word2VecConfig, pretrain_embeddings\n"
         "ids=[np.array([2,3,4,5,2,3])]*50\n"
         "m,_=pretrain_embeddings(ids, np.zeros((6,4),'float32'), Word2VecConfig(epochs=2, min_count=1), seed=1, progress=False)\n"
         "print(zlib.crc32(m.tobytes()))\n"
@@ -265,7 +265,7 @@ def test_config_round_trips_word2vec_settings() -> None:
 
 
 def test_tuned_recipe_uses_word2vec_and_nblr() -> None:
-    from bilstm_attention.recipes import recipe_config
+    from bilstm_attention.training.recipes import recipe_config
 
     for dataset in ("imdb", "nsmc", "steam", "naver_shopping"):
         config = recipe_config(dataset, "tuned")
@@ -315,7 +315,7 @@ def test_nblr_ensemble_run_end_to_end(tmp_path: Path, capsys) -> None:
     assert explanation.bilstm_weight == parts["deep_weight"]
     assert 0.0 <= explanation.bilstm_probability <= 1.0
     assert explanation.to_dict()["bilstm_weight"] == parts["deep_weight"]
-    from bilstm_attention.visualize import heading
+    from bilstm_attention.inference.visualize import heading
 
     assert "attention of the BiLSTM part" in heading(explanation)
     capsys.readouterr()

@@ -35,8 +35,8 @@ import numpy as np
 import tensorflow as tf
 from common import load_average, prepare, save_result
 
+from bilstm_attention.features.pipeline import training_dataset
 from bilstm_attention.layers import BahdanauAttention, LuongAttention
-from bilstm_attention.pipeline import training_dataset
 
 
 def _l2_normalize(x: tf.Tensor) -> tf.Tensor:

@@ -19,7 +19,7 @@ import numpy as np
 
 from bilstm_attention import data as data_lib
 from bilstm_attention.embeddings import Word2VecConfig, pretrain_embeddings
-from bilstm_attention.features import clip_vocabulary, truncate
+from bilstm_attention.features.inputs import clip_vocabulary, truncate
 from bilstm_attention.tokenizers import get_tokenizer
 from bilstm_attention.tokenizers.vocabulary import Vocabulary
 

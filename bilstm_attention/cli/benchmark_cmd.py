@@ -30,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bilstm_attention import benchmark
+    from bilstm_attention.evaluation import benchmark
 
     recipes = ("seed", "tuned") if args.recipe == "all" else (args.recipe,)
     reports: dict[str, dict[str, Any]] = {}

@@ -23,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from bilstm_attention.export import export_saved_model
+    from bilstm_attention.inference.export import export_saved_model
 
     result = export_saved_model(args.model, args.out)
     print(json.dumps({"saved_model": str(result.path), "signatures": list(result.signatures), "inputs": result.inputs}))

@@ -96,8 +96,8 @@ def _evaluation_splits(args: argparse.Namespace, trained_on: dict[str, Any]) -> 
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from bilstm_attention.inference import check_evaluation_data, load_model
-    from bilstm_attention.metrics import classification_report
+    from bilstm_attention.evaluation.metrics import classification_report
+    from bilstm_attention.inference.sentiment_model import check_evaluation_data, load_model
 
     model = load_model(args.model)
     splits = _evaluation_splits(args, model.run_info["dataset"])
@@ -140,8 +140,8 @@ def _read_lines(path: str) -> list[str]:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from bilstm_attention.inference import load_model
-    from bilstm_attention.metrics import predicted_labels
+    from bilstm_attention.evaluation.metrics import predicted_labels
+    from bilstm_attention.inference.sentiment_model import load_model
     from bilstm_attention.tokenizers.base import clean_text
 
     if args.texts and args.file:
@@ -179,9 +179,9 @@ def _json_line(record: dict[str, Any]) -> str:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from bilstm_attention.inference import load_model
+    from bilstm_attention.inference.sentiment_model import load_model
+    from bilstm_attention.inference.visualize import save_heatmap, shown_tokens
     from bilstm_attention.tokenizers.base import clean_text
-    from bilstm_attention.visualize import save_heatmap, shown_tokens
 
     text = clean_text(args.text)
     if not text.strip():

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bilstm_attention.errors import ConfigError
+from bilstm_attention.features.word2vec import Word2VecConfig
 from bilstm_attention.model.config import QUERY_CHOICES, ClassifierConfig
-from bilstm_attention.recipes import DEFAULT_RECIPE, RECIPES
 from bilstm_attention.training.config import (
     GROUPS,
     LANGUAGE_CHOICES,
@@ -33,7 +33,7 @@ from bilstm_attention.training.config import (
     json_object,
     parse_label_map,
 )
-from bilstm_attention.word2vec import Word2VecConfig
+from bilstm_attention.training.recipes import DEFAULT_RECIPE, RECIPES
 
 #: Compatibility names of the value parsers (they moved to bilstm_attention.training.config).
 label_map = parse_label_map
@@ -275,7 +275,7 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
     Raises:
         ConfigError: ``--recipe`` without ``--dataset``, or a bad setting (named).
     """
-    from bilstm_attention.recipes import recipe_config
+    from bilstm_attention.training.recipes import recipe_config
 
     given = vars(args)
     dataset = given.get("dataset")

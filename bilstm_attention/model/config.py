@@ -68,7 +68,7 @@ class ClassifierConfig(DictConfig):
         dense_dropout: dropout after each hidden dense layer.
         ngram_vocab_size: input size of the optional linear bag-of-n-grams branch (0 = off).
             When on, the model takes a second input ``ngram_ids`` (the ids of the distinct
-            n-grams of each review, see :mod:`bilstm_attention.ngrams`) and adds the sum of
+            n-grams of each review, see :mod:`bilstm_attention.features.ngrams`) and adds the sum of
             their learned weights to the logit: a "wide and deep" model whose wide part is
             NBSVM/fastText-like and whose deep part is the BiLSTM with attention.
         ngram_dropout: dropout on the n-gram weights while training.

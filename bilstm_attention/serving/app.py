@@ -274,7 +274,7 @@ def run_server(run: str | os.PathLike[str], config: ServerConfig | None = None) 
         MissingDependencyError: Starlette or uvicorn is not installed.
     """
     uvicorn = require("uvicorn", "serve")
-    from bilstm_attention.inference import load_model
+    from bilstm_attention.inference.sentiment_model import load_model
 
     config = config or ServerConfig()
     model = load_model(run)

@@ -27,9 +27,9 @@ _LAZY: dict[str, str] = {
     "resume": "bilstm_attention.training.trainer",
     "train": "bilstm_attention.training.trainer",
     "make_strategy": "bilstm_attention.training.devices",
-    "bucket_boundaries": "bilstm_attention.padding",
-    "inference_dataset": "bilstm_attention.pipeline",
-    "training_dataset": "bilstm_attention.pipeline",
+    "bucket_boundaries": "bilstm_attention.features.padding",
+    "inference_dataset": "bilstm_attention.features.pipeline",
+    "training_dataset": "bilstm_attention.features.pipeline",
 }
 
 __all__ = [
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bilstm_attention.pipeline import (
+    from bilstm_attention.features.pipeline import (
         bucket_boundaries,
         inference_dataset,
         training_dataset,

@@ -39,9 +39,9 @@ from typing import Any, ClassVar, TypeVar
 
 from bilstm_attention.config_base import DictConfig
 from bilstm_attention.errors import ConfigError
-from bilstm_attention.features import TRUNCATION_CHOICES
+from bilstm_attention.features.inputs import TRUNCATION_CHOICES
+from bilstm_attention.features.word2vec import Word2VecConfig
 from bilstm_attention.model.config import ClassifierConfig
-from bilstm_attention.word2vec import Word2VecConfig
 
 #: How the optional n-gram features are used (see :attr:`NgramConfig.model`).
 NGRAM_MODEL_CHOICES: tuple[str, ...] = ("joint", "nblr")
@@ -233,7 +233,7 @@ class TextConfig(DictConfig):
 
 @dataclass
 class NgramConfig(DictConfig):
-    """The optional bag-of-n-grams part (see :mod:`bilstm_attention.ngrams`, :mod:`bilstm_attention.nblr`).
+    """The optional bag-of-n-grams part (see :mod:`bilstm_attention.features.ngrams`, :mod:`bilstm_attention.features.nblr`).
 
     ``model="joint"`` adds a linear branch trained with the BiLSTM and summed into its
     logits; ``model="nblr"`` fits a Naive-Bayes-weighted logistic regression on its own,

@@ -35,9 +35,19 @@ import tensorflow as tf
 from bilstm_attention import data as data_lib
 from bilstm_attention.data import DatasetSpec, DatasetSplits, EncodedSplits
 from bilstm_attention.errors import ConfigError
-from bilstm_attention.features import FeatureSpec, ModelInputs
+from bilstm_attention.evaluation.metrics import classification_report
+from bilstm_attention.features.inputs import FeatureSpec, ModelInputs
+from bilstm_attention.features.nblr import (
+    NBLogisticRegression,
+    best_mix_weight,
+    fit_nblr,
+    ngram_matrix,
+)
+from bilstm_attention.features.ngrams import NgramVocabulary
+from bilstm_attention.features.pipeline import training_dataset
+from bilstm_attention.features.word2vec import pretrain_embeddings
 from bilstm_attention.fileio import save_keras_model, write_json
-from bilstm_attention.metrics import classification_report
+from bilstm_attention.inference.prediction import predict_probabilities
 from bilstm_attention.model import (
     EMBEDDING_LAYER_NAME,
     ClassifierConfig,
@@ -47,15 +57,6 @@ from bilstm_attention.model import (
     ensemble_classifier,
     ensemble_parts,
 )
-from bilstm_attention.nblr import (
-    NBLogisticRegression,
-    best_mix_weight,
-    fit_nblr,
-    ngram_matrix,
-)
-from bilstm_attention.ngrams import NgramVocabulary
-from bilstm_attention.pipeline import training_dataset
-from bilstm_attention.prediction import predict_probabilities
 from bilstm_attention.run_dir import RUN_FORMAT_VERSION, RunDirectory
 from bilstm_attention.tokenizers import Tokenizer, Vocabulary, get_tokenizer
 from bilstm_attention.training import distributed
@@ -63,7 +64,6 @@ from bilstm_attention.training.adversarial import AdversarialTraining
 from bilstm_attention.training.config import DEFAULT_VOCAB_SIZE, TrainConfig
 from bilstm_attention.training.devices import make_strategy
 from bilstm_attention.version import __version__
-from bilstm_attention.word2vec import pretrain_embeddings
 
 #: What a stage records in :attr:`RunResult.timings`: seconds, counts and flags.
 Timings = dict[str, Any]

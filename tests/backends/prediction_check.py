@@ -6,8 +6,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from bilstm_attention.inference.prediction import CompiledPredictor, padded_batch, predict_probabilities
 from bilstm_attention.model import ClassifierConfig, attention_model, build_classifier, ensemble_classifier
-from bilstm_attention.prediction import CompiledPredictor, padded_batch, predict_probabilities
 
 assert keras.backend.backend() == "jax", keras.backend.backend()
 SMALL = dict(vocab_size=50, embedding_dim=8, lstm_units=[6], attention_units=7, dense_units=[4])

@@ -13,10 +13,10 @@ import keras
 import numpy as np
 
 from bilstm_attention.errors import ConfigError, DataError, ModelLoadError
-from bilstm_attention.features import TRUNCATION_CHOICES, FeatureSpec, ModelInputs, kept_slices
+from bilstm_attention.features.inputs import TRUNCATION_CHOICES, FeatureSpec, ModelInputs, kept_slices
+from bilstm_attention.features.ngrams import NgramVocabulary
+from bilstm_attention.inference.prediction import compiled_predictor, padded_batch, predict_probabilities
 from bilstm_attention.model import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME, attention_model, ensemble_parts
-from bilstm_attention.ngrams import NgramVocabulary
-from bilstm_attention.prediction import compiled_predictor, padded_batch, predict_probabilities
 from bilstm_attention.run_dir import RunDirectory
 from bilstm_attention.tokenizers import Tokenizer, TokenizerDependencyError, Vocabulary, tokenizer_from_config
 from bilstm_attention.tokenizers.base import clean_text
@@ -114,7 +114,7 @@ class SentimentModel:
 
     def predict_labels(self, texts: Sequence[str], *, batch_size: int = 256) -> list[str]:
         """Predicted class names."""
-        from bilstm_attention.metrics import predicted_labels
+        from bilstm_attention.evaluation.metrics import predicted_labels
 
         return [self.class_names[i] for i in predicted_labels(self.predict(texts, batch_size=batch_size))]
 

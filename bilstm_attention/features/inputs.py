@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from bilstm_attention.errors import ConfigError
-from bilstm_attention.ngrams import NgramVocabulary
+from bilstm_attention.features.ngrams import NgramVocabulary
 
 TRUNCATION_CHOICES: tuple[str, ...] = ("head", "tail", "head_tail")
 
