@@ -1,4 +1,4 @@
-"""Old import paths of modules that moved into a subpackage in 0.2 (kept for one release).
+"""Old import paths of modules that moved or were renamed (kept for one release).
 
 Each old module is a one-line alias: importing it returns the moved module itself (the same
 object, so attributes set on one are seen through the other) and warns once.
@@ -22,6 +22,9 @@ MOVED: dict[str, str] = {
     "bilstm_attention.metrics": "bilstm_attention.evaluation.metrics",
     "bilstm_attention.benchmark": "bilstm_attention.evaluation.benchmark",
     "bilstm_attention.recipes": "bilstm_attention.training.recipes",
+    # renamed: "sources" was also an argument name and a dataclass (SourceFile); two registry.py
+    "bilstm_attention.data.sources": "bilstm_attention.data.fetch",
+    "bilstm_attention.tokenizers.registry": "bilstm_attention.tokenizers.factory",
 }
 
 

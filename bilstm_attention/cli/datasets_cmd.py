@@ -84,7 +84,7 @@ def _resolve_names(names: list[str]) -> tuple[list[str], str | None]:
 
 def _local_status(spec: Any, data_dir: str | None) -> tuple[str, list[str], list[str]]:
     """("present" | "partial" | "missing", paths found, other files in the dataset folders)."""
-    from bilstm_attention.data.sources import data_roots, find_file
+    from bilstm_attention.data.fetch import data_roots, find_file
 
     found, paths = 0, []
     for file in spec.files:
@@ -198,7 +198,7 @@ def verify_command(args: argparse.Namespace) -> int:
 def prepare_command(args: argparse.Namespace) -> int:
     """``datasets prepare``: download what is missing, then verify."""
     from bilstm_attention.data import get_spec
-    from bilstm_attention.data.sources import ensure_file, find_file
+    from bilstm_attention.data.fetch import ensure_file, find_file
 
     names, error = _resolve_names(args.names)
     if error:

@@ -9,7 +9,7 @@ Example::
     print(splits.summary())                     # counts before and after every step
     encoded = encode_dataset(splits, "kiwi", 30_000)   # tokenized once, then cached
 
-Modules (one job each): ``registry`` (datasets.yaml -> frozen dataclasses), ``sources``
+Modules (one job each): ``registry`` (datasets.yaml -> frozen dataclasses), ``fetch``
 (data directories, downloads, safe extraction), ``digests`` (memoised file checksums),
 ``formats`` (one module per format: ``delimited``, ``imdb``, ``user_file`` = load_file),
 ``structure`` (structure checks and the one checksum/structure verdict), ``splits`` (the
@@ -24,6 +24,7 @@ fast); tokenizers are imported only by :func:`encode_dataset`.
 from __future__ import annotations
 
 from bilstm_attention.data.encode import EncodedSplit, EncodedSplits, encode_dataset
+from bilstm_attention.data.fetch import default_cache_dir, safe_extract
 from bilstm_attention.data.formats.user_file import (
     detect_language,
     load_file,
@@ -44,7 +45,6 @@ from bilstm_attention.data.registry import (
     list_datasets,
     load_registry,
 )
-from bilstm_attention.data.sources import default_cache_dir, safe_extract
 from bilstm_attention.data.splits import (
     DatasetSplits,
     LoadReport,

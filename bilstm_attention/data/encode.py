@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from bilstm_attention.data import store
-from bilstm_attention.data.sources import default_cache_dir
+from bilstm_attention.data.fetch import default_cache_dir
 from bilstm_attention.data.splits import DatasetSplits
 from bilstm_attention.errors import ConfigError
 

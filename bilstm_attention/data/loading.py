@@ -24,6 +24,7 @@ import numpy as np
 
 from bilstm_attention.data import store
 from bilstm_attention.data.digests import check_file, file_digest
+from bilstm_attention.data.fetch import ensure_file
 from bilstm_attention.data.formats import READER_VERSION
 from bilstm_attention.data.formats.delimited import read_registry_table
 from bilstm_attention.data.formats.imdb import (
@@ -33,7 +34,6 @@ from bilstm_attention.data.formats.imdb import (
     tfds_available,
 )
 from bilstm_attention.data.registry import DatasetSpec, FileSpec, get_spec
-from bilstm_attention.data.sources import ensure_file
 from bilstm_attention.data.splits import (
     DatasetSplits,
     LoadReport,

@@ -124,7 +124,7 @@ def read_arrays(path: Path, key: str, version: int, parse: Callable[[Any, dict[s
 
 
 def _verified_memo() -> Path:
-    from bilstm_attention.data.sources import default_cache_dir
+    from bilstm_attention.data.fetch import default_cache_dir
 
     return default_cache_dir() / "verified-files.json"
 

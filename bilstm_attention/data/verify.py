@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bilstm_attention.data.fetch import find_file
 from bilstm_attention.data.loading import ResolvedFiles, read_files
 from bilstm_attention.data.registry import DatasetSpec, get_spec
-from bilstm_attention.data.sources import find_file
 from bilstm_attention.data.structure import describe_counts, file_verdict
 from bilstm_attention.errors import BilstmAttentionError
 

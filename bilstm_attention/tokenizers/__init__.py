@@ -33,11 +33,11 @@ from __future__ import annotations
 
 from .base import Tokenizer, TokenizerDependencyError
 from .english import EnglishTokenizer, WhitespaceTokenizer
+from .factory import TOKENIZERS, available_tokenizers, get_tokenizer, tokenizer_from_config, tokenizer_options
 from .kiwi import KiwiTokenizer
 from .korean import STOPWORD_PRESETS
 from .mecab import MecabTokenizer
 from .okt import OktTokenizer
-from .registry import TOKENIZERS, available_tokenizers, get_tokenizer, tokenizer_from_config, tokenizer_options
 from .vocabulary import OOV_ID, OOV_TOKEN, PAD_ID, PAD_TOKEN, Vocabulary
 
 __all__ = [

@@ -26,14 +26,14 @@ from typing import Any
 import numpy as np
 
 from bilstm_attention.data import store
-from bilstm_attention.data.formats import READER_VERSION
-from bilstm_attention.data.registry import DatasetSpec
-from bilstm_attention.data.sources import (
+from bilstm_attention.data.fetch import (
     ARCHIVE_ERRORS,
     check_member,
     default_cache_dir,
     truncated_error,
 )
+from bilstm_attention.data.formats import READER_VERSION
+from bilstm_attention.data.registry import DatasetSpec
 from bilstm_attention.data.splits import (
     RawData,
     Records,

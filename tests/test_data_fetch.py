@@ -18,8 +18,8 @@ import bilstm_data_fixtures as fx
 
 from bilstm_attention.data import load_dataset
 from bilstm_attention.data.digests import file_digest
+from bilstm_attention.data.fetch import download, ensure_file
 from bilstm_attention.data.registry import Checksum
-from bilstm_attention.data.sources import download, ensure_file
 from bilstm_attention.errors import ChecksumError, DatasetNotFoundError, DownloadError
 
 FIXTURES = fx.HERE
