@@ -362,7 +362,7 @@ def test_nsmc_vocab_size_lives_in_datasets_yaml_only() -> None:
 
 def test_unknown_recipe_setting_is_named(monkeypatch) -> None:
     bad = {"common": {"tuned": {"train": {"epochz": 1}}, "seed": {}}, "datasets": {}}
-    monkeypatch.setattr("bilstm_attention.recipes._recipes_file", lambda: bad)
+    monkeypatch.setattr("bilstm_attention.training.recipes._recipes_file", lambda: bad)
     with pytest.raises(ConfigError, match="recipe 'tuned' of 'nsmc': unknown training option\\(s\\): epochz"):
         recipe_config("nsmc", "tuned")
 

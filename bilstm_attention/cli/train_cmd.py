@@ -3,7 +3,7 @@
 The configuration flags are generated from the fields of
 :class:`~bilstm_attention.training.TrainConfig`'s groups (their ``metadata``: help text,
 flat name, choices, parser; see :mod:`bilstm_attention.training.config`), of
-:class:`~bilstm_attention.word2vec.Word2VecConfig` (``--word2vec-<field>``) and of
+:class:`~bilstm_attention.features.word2vec.Word2VecConfig` (``--word2vec-<field>``) and of
 :class:`~bilstm_attention.model.ClassifierConfig` (help from its docstring). A new field
 therefore gets its flag, its recipes.yaml key and its place in ``run.json`` by itself.
 """
@@ -269,7 +269,7 @@ def generated_flags() -> list[Flag]:
 def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
     """A :class:`TrainConfig` from the recipe overridden by the flags given.
 
-    On a registry dataset the recipe is ``--recipe`` or :data:`~bilstm_attention.recipes.DEFAULT_RECIPE`;
+    On a registry dataset the recipe is ``--recipe`` or :data:`~bilstm_attention.training.recipes.DEFAULT_RECIPE`;
     on a user's file there is none.
 
     Raises:

@@ -7,9 +7,10 @@ from reviews sorted by length. Padding is always at the end (``post``), which is
 Keras's cuDNN LSTM path needs on a GPU; the embedding's mask keeps it out of the attention.
 
 On the JAX backend every new input shape compiles the model again, so there batches are
-padded further, up to the next of a few fixed lengths (:data:`~bilstm_attention.padding.FIXED_LENGTHS`,
-the same rule as prediction's): about a dozen shapes instead of one per review length. The mask makes the extra padding
-change nothing but time.
+padded further, up to the next of a few fixed lengths
+(:data:`~bilstm_attention.features.padding.FIXED_LENGTHS`, the same rule as prediction's): about
+a dozen shapes instead of one per review length. The mask makes the extra padding change
+nothing but time.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ def fixed_shapes() -> bool:
 
 
 def _pad_to_fixed_lengths(dataset: tf.data.Dataset, pad_to: int | None) -> tf.data.Dataset:
-    """Pad each batch's sequences (time axis) up to :func:`~bilstm_attention.padding.fixed_length` (the tokens: to
-    ``pad_to`` when it is given; they already have that length)."""
+    """Pad each batch's sequences (time axis) up to
+    :func:`~bilstm_attention.features.padding.fixed_length` (the tokens: to ``pad_to`` when it
+    is given; they already have that length)."""
     table = tf.constant(FIXED_LENGTHS, tf.int32)
 
     def pad(sequences: tf.Tensor) -> tf.Tensor:

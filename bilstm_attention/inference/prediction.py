@@ -12,7 +12,7 @@ compiles the model's inference call once per model and is called on NumPy batche
   batches are padded to a bucketed shape as on JAX.
 * JAX: ``jax.jit`` over the model's stateless call. JAX compiles one program per input
   shape, so batches are padded to a bucket: the time dimension to
-  :func:`~bilstm_attention.padding.fixed_length` (16, 24, 32, 40, 50, ...: at most 25 % or 8
+  :func:`~bilstm_attention.features.padding.fixed_length` (16, 24, 32, 40, 50, ...: at most 25 % or 8
   tokens of padding, the rule training batches follow on JAX), the batch dimension up to a
   power of two. Padding is id 0, which the embedding's mask hides
   (padding gets zero attention; the predictions do not change).

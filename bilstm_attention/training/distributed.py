@@ -18,7 +18,7 @@ How it works:
   20585, open), so ``--distributed`` on TensorFlow is refused with that reason.
 * Every process reads the data and builds the same shuffled, length-bucketed batches (same
   seed); process ``i`` keeps rows ``i, i + N, i + 2N, ...`` of each batch
-  (:func:`~bilstm_attention.pipeline.training_dataset`'s ``shard``), so the processes always
+  (:func:`~bilstm_attention.features.pipeline.training_dataset`'s ``shard``), so the processes always
   agree on a batch's padded length. A batch's last ``len % N`` rows are left out.
 * Process 0 writes the run directory; the others train in a scratch directory and stop after
   ``fit`` (the n-gram part, the test evaluation and the run files are process 0's).

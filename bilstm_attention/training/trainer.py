@@ -692,7 +692,7 @@ def fit_ngram_part(model: keras.Model, prepared: PreparedData, features: Feature
 def evaluate(
     model: keras.Model, prepared: PreparedData, features: Features, ensemble: EnsembleFit | None, timings: Timings
 ) -> dict[str, Any]:
-    """Stage 7: the test split's metrics (see :func:`~bilstm_attention.metrics.classification_report`).
+    """Stage 7: the test split's metrics (see :func:`~bilstm_attention.evaluation.metrics.classification_report`).
 
     For an ensemble, the BiLSTM's and NB-LR's own test accuracies are added to
     ``ensemble.components``. Records ``test_predict_seconds``.
