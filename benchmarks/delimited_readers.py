@@ -61,7 +61,7 @@ def pandas_checked(path: Path, spec) -> tuple[list[str], np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--file", default="/work/shared/datasets/nsmc/ratings_train.txt")
+    parser.add_argument("--file", default="../shared/datasets/nsmc/ratings_train.txt")
     args = parser.parse_args()
     spec = get_spec("nsmc")
     path = Path(args.file)

@@ -23,8 +23,8 @@ from bilstm_attention.features.inputs import clip_vocabulary, truncate
 from bilstm_attention.tokenizers import get_tokenizer
 from bilstm_attention.tokenizers.vocabulary import Vocabulary
 
-DATA_DIR = "/work/shared/datasets"
-PATHS = {"steam": "/work/shared/datasets/steam/steam.partial.txt"}
+DATA_DIR = os.environ.get("BILSTM_ATTENTION_DATA", "../shared/datasets")
+PATHS = {"steam": f"{DATA_DIR}/steam/steam.partial.txt"}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
