@@ -74,6 +74,9 @@ class ClassifierConfig(DictConfig):
         ngram_dropout: dropout on the n-gram weights while training.
         learning_rate: Adam learning rate.
         clipnorm: gradient clipping norm (``None`` = off).
+        ema_momentum: keep an exponential moving average of the weights (Polyak averaging)
+            with this momentum, e.g. 0.99; validation, the best-epoch checkpoint and the saved
+            model use the averaged weights (``None`` = off).
     """
 
     vocab_size: int = 10_000
@@ -94,6 +97,7 @@ class ClassifierConfig(DictConfig):
     ngram_dropout: float = 0.0
     learning_rate: float = 1e-3
     clipnorm: float | None = None
+    ema_momentum: float | None = None
 
     config_kind: ClassVar[str] = "classifier"
 
@@ -128,3 +132,5 @@ class ClassifierConfig(DictConfig):
             raise ConfigError("attention 'luong:location' needs a fixed max_length (sequences padded to it)")
         if self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
+        if self.ema_momentum is not None and not 0.0 < self.ema_momentum < 1.0:
+            raise ConfigError(f"ema_momentum must be in (0, 1), got {self.ema_momentum}")

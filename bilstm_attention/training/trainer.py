@@ -183,6 +183,25 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
+class EmbeddingStatisticsRefresh(keras.callbacks.Callback):
+    """Recomputes a :class:`NormalizedEmbedding`'s stored statistics from its table before
+    validation and at the end of each epoch.
+
+    Placed after ``keras.callbacks.SwapEMAWeights``: the averaged table is then scored and
+    checkpointed with its own statistics (the stored ones are those of the last training
+    step's table), as the saved model will use them."""
+
+    def __init__(self, embedding: NormalizedEmbedding) -> None:
+        super().__init__()
+        self.embedding = embedding
+
+    def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.embedding.update_statistics()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.embedding.update_statistics()
+
+
 class _Stopwatch:
     """``with _Stopwatch(timings, "load_seconds"):`` records the block's wall time."""
 
@@ -585,7 +604,16 @@ def fit(
     best_so_far = max(history_so_far.get("val_accuracy", []), default=None)
     timer = EpochTimer()
     callbacks: list[keras.callbacks.Callback] = [
+        # saves the weights being trained (and the averages in the optimizer) before the swap
         keras.callbacks.BackupAndRestore(str(run.backup_dir), double_checkpoint=True),
+    ]
+    if classifier_config.ema_momentum is not None:
+        # validation and the best-epoch checkpoint see the moving averages of the weights
+        callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
+        embedding = model.get_layer(EMBEDDING_LAYER_NAME)
+        if isinstance(embedding, NormalizedEmbedding):
+            callbacks.append(EmbeddingStatisticsRefresh(embedding))
+    callbacks += [
         keras.callbacks.ModelCheckpoint(
             str(run.best_checkpoint),
             monitor="val_accuracy",
