@@ -49,7 +49,8 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
     assert config.ngrams.model == ("nblr" if name == "v0.1-ensemble" else "joint")
     assert config.classifier.embedding_dim == 16
     # the flat form of the nested config is what 0.1.0 wrote, plus the options added since
-    # (reading user files: encoding, separator; adversarial training) at their defaults
+    # (reading user files: encoding, separator; adversarial training; weight averaging) at their
+    # defaults
     added_since = {
         "encoding": "utf-8",
         "sep": None,
@@ -57,7 +58,7 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
         "adversarial_weight": 1.0,
         "distributed": False,
     }
-    classifier = {**flat["classifier"], "normalize_embeddings": False}
+    classifier = {**flat["classifier"], "normalize_embeddings": False, "ema_momentum": None}
     assert config.to_flat_dict() == {**flat, **added_since, "classifier": classifier}
     assert TrainConfig.from_dict(config.to_dict()) == config
 
