@@ -122,21 +122,12 @@ def candidates(spec: DatasetSpec, name: str, roots: Iterable[DataRoot]) -> list[
 def find_file(spec: DatasetSpec, file: FileSpec, data_dir=None) -> tuple[Path | None, list[Path]]:
     """The first existing candidate of ``file`` or, for an archive, of its extracted folder
     (``extracted_dir``), or ``None``; and every place looked at."""
-    looked = candidates(spec, file.filename, data_roots(data_dir))
-    for path in looked:
-        if path.is_file():
-            return path, looked
-    return find_extracted_dir(spec, file, data_dir), looked
-
-
-def find_extracted_dir(spec: DatasetSpec, file: FileSpec, data_dir=None) -> Path | None:
-    """An extracted copy of an archive (``<root>/<dataset>/aclImdb/``), if there is one."""
-    if not file.extracted_dir:
-        return None
-    for path in candidates(spec, file.extracted_dir, data_roots(data_dir)):
-        if path.is_dir():
-            return path
-    return None
+    roots = data_roots(data_dir)
+    looked = candidates(spec, file.filename, roots)
+    found = [path for path in looked if path.is_file()]
+    if not found and file.extracted_dir:  # e.g. <root>/<dataset>/aclImdb/
+        found = [path for path in candidates(spec, file.extracted_dir, roots) if path.is_dir()]
+    return (found[0] if found else None), looked
 
 
 def missing_file_message(spec: DatasetSpec, file: FileSpec, looked: list[Path], reason: str) -> str:
