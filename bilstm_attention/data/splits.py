@@ -182,14 +182,9 @@ def _class_order(labels: np.ndarray, ranks: np.ndarray, cls: int) -> np.ndarray:
 
 def holdout_size(n: int, fraction: float) -> int:
     """round(fraction * n), at least 1 when ``n >= 2`` and ``fraction > 0``, never all of ``n``."""
-    if fraction <= 0 or n == 0:
+    if fraction <= 0 or n < 2:
         return 0
-    k = int(math.floor(fraction * n + 0.5))
-    if n >= 2:
-        k = min(max(k, 1), n - 1)
-    else:
-        k = 0
-    return k
+    return min(max(int(math.floor(fraction * n + 0.5)), 1), n - 1)
 
 
 def stratified_holdout(labels: np.ndarray, keys: Sequence[str], fraction: float, seed: int) -> np.ndarray:

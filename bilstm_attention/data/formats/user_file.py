@@ -330,8 +330,7 @@ def load_file(
         parts = {"train": records, "test": test_records}
         files = [("train", path), ("test", test_path)]
 
-    labels_seen = sorted(set(records.labels))
-    num_classes = max(mapping.values()) + 1 if mapping is not None else len(labels_seen)
+    num_classes = max(mapping.values()) + 1 if mapping is not None else len(set(records.labels))
     if class_names is None:
         if mapping is not None and len(set(mapping.values())) == len(mapping):
             inverse = {v: k for k, v in mapping.items()}
@@ -360,14 +359,6 @@ def load_file(
     registry = default_registry()
     defaults = registry.defaults
     sources = [SourceFile(role, p, "sha256", file_digest(p), None, None, p.stat().st_size) for role, p in files]
-    settings_for_hash = {
-        **options,
-        "text": text_name,
-        "label": label_name,
-        "class_names": class_names,
-        "split": split_spec.describe(),
-    }
-    content_hash = content_key(settings_for_hash)
     spec = DatasetSpec(
         name=name or f"file:{path.stem}",
         title=f"user file {path.name}",
@@ -388,7 +379,15 @@ def load_file(
         limit_test_fraction=defaults.get("limit_test_fraction", 0.25),
         limit_seed=defaults.get("limit_seed", 0),
         empty_text=empty_text,
-        content_hash=content_hash,
+        content_hash=content_key(
+            {
+                **options,
+                "text": text_name,
+                "label": label_name,
+                "class_names": class_names,
+                "split": split_spec.describe(),
+            }
+        ),
     )
     settings = {
         **split_settings(spec, validation_fraction=validation_fraction, seed=seed, limit=limit),
