@@ -135,13 +135,14 @@ class _ImdbCollector:
         return match["split"], folder, int(review["id"]), int(review["rating"])
 
     def wanted(self, split: str, folder: str, review_id: int) -> bool:
+        """Whether to read this review (a skipped one is only counted)."""
         if folder == self.rule.unlabeled:
-            return self.want_unlabeled
-        if split not in self.splits:
-            return False
-        if self.select is None:
-            return True
-        return review_id in self.select.get((split, folder), ())
+            wanted = self.want_unlabeled
+        else:
+            wanted = split in self.splits and (self.select is None or review_id in self.select.get((split, folder), ()))
+        if not wanted:
+            self.counts[(split, folder)] += 1
+        return wanted
 
     def add(self, relpath: str, split: str, folder: str, review_id: int, rating: int, data: bytes) -> None:
         self.counts[(split, folder)] += 1
@@ -254,7 +255,6 @@ def read_imdb(
                     raise DataError(f"{display}: {member.name} is not a regular file")
                 split, folder, review_id, rating = info
                 if not collector.wanted(split, folder, review_id):
-                    collector.counts[(split, folder)] += 1
                     continue
                 handle = tar.extractfile(member)
                 assert handle is not None
@@ -298,7 +298,6 @@ def _read_imdb_folder(root: Path, collector: _ImdbCollector, progress: bool) -> 
             review_id, rating = int(review["id"]), int(review["rating"])
             relpath = f"{root.name}/{split}/{folder}/{name}"
             if not collector.wanted(split, folder, review_id):
-                collector.counts[(split, folder)] += 1
                 continue
             try:
                 data = (directory / name).read_bytes()
