@@ -28,8 +28,6 @@ SPLIT_METHODS = ("upstream", "stratified_hash")
 EMPTY_TEXT_POLICIES = ("error", "drop")
 QUOTING = ("none", "minimal")
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -250,8 +248,15 @@ class _Reader:
         return self.data[name]
 
     def str(
-        self, name: str, required: bool = True, choices: tuple[str, ...] | None = None, blank_ok: bool = False
+        self,
+        name: str,
+        required: bool = True,
+        choices: tuple[str, ...] | None = None,
+        blank_ok: bool = False,
+        match: str | None = None,
+        invalid: str = "",
     ) -> Any:
+        """A string; one of ``choices``, or matching the regular expression ``match`` (else ``invalid``)."""
         value = self.raw(name, required)
         if value is None:
             return None
@@ -259,6 +264,8 @@ class _Reader:
             raise self.fail(name, f"must be a non-empty string, got {value!r}")
         if choices is not None and value not in choices:
             raise self.fail(name, f"must be one of {', '.join(choices)}, got {value!r}")
+        if match is not None and not re.match(match, value):
+            raise self.fail(name, f"{invalid}, got {value!r}")
         return value
 
     def int(self, name: str, required: bool = True, minimum: int | None = None) -> Any:
@@ -305,28 +312,18 @@ class _Reader:
 
 
 def _parse_file(reader: _Reader, role: str) -> FileSpec:
-    filename = reader.str("filename")
-    if "/" in filename or "\\" in filename or filename in (".", ".."):
-        raise reader.fail("filename", f"must be a bare file name, got {filename!r}")
-    url = reader.str("url", required=False)
-    if url is not None and not re.match(r"^(https?|file)://", url):
-        raise reader.fail("url", f"must be an http(s):// or file:// URL, got {url!r}")
+    filename = reader.str("filename", match=r"(?!\.\.?\Z)[^/\\]+\Z", invalid="must be a bare file name")
+    url = reader.str("url", required=False, match=r"(https?|file)://", invalid="must be an http(s):// or file:// URL")
     size = reader.int("size", required=False, minimum=1)
-    sha256 = reader.str("sha256", required=False)
-    git_blob = reader.str("git_blob", required=False)
+    sha256 = reader.str("sha256", required=False, match=r"[0-9a-f]{64}$", invalid="expected 64 lowercase hex digits")
+    git_blob = reader.str(
+        "git_blob", required=False, match=r"[0-9a-f]{40}$", invalid="expected 40 lowercase hex digits"
+    )
     if sha256 and git_blob:
         raise reader.fail("sha256", "give either sha256 or git_blob, not both")
-    checksum = None
-    if sha256:
-        if not _SHA256.match(sha256):
-            raise reader.fail("sha256", f"expected 64 lowercase hex digits, got {sha256!r}")
-        checksum = Checksum("sha256", sha256)
-    elif git_blob:
-        if not _SHA1.match(git_blob):
-            raise reader.fail("git_blob", f"expected 40 lowercase hex digits, got {git_blob!r}")
-        checksum = Checksum("git_blob", git_blob)
-    elif url is not None:
+    if url is not None and not (sha256 or git_blob):
         raise reader.fail("sha256", "a downloadable file needs a checksum (sha256 or git_blob)")
+    checksum = Checksum("sha256", sha256) if sha256 else Checksum("git_blob", git_blob) if git_blob else None
     extracted = reader.str("extracted_dir", required=False)
     reader.finish()
     return FileSpec(role, filename, url, size, checksum, extracted)
@@ -343,9 +340,7 @@ def _parse_format(reader: _Reader) -> FormatSpec:
         breaks = reader.str("html_line_breaks", required=False, choices=("newline", "space", "keep"))
         reader.finish()
         return FormatSpec(ftype, encoding, html_line_breaks=breaks)
-    separator = reader.str("separator", blank_ok=True)
-    if len(separator) != 1:
-        raise reader.fail("separator", f"must be one character, got {separator!r}")
+    separator = reader.str("separator", blank_ok=True, match=r"(?s).\Z", invalid="must be one character")
     quoting = reader.str("quoting", required=False, choices=QUOTING) or "none"
     header = reader.raw("header", required=False)
     columns = reader.str_list("columns")
