@@ -264,38 +264,35 @@ def ensure_file(
 # ------------------------------------------------------------------------------ archives
 
 
-def member_path_problem(name: str) -> str | None:
-    """Why an archive member name is unsafe to extract, or ``None``."""
-    if not name or "\x00" in name:
+def _member_problem(member: tarfile.TarInfo) -> str | None:
+    """Why an archive member is unsafe to extract, or ``None``."""
+
+    def absolute(path: str) -> bool:
+        return path.startswith("/") or (len(path) > 1 and path[1] == ":")
+
+    name = member.name.replace("\\", "/")
+    if not member.name or "\x00" in member.name:
         return "empty name or NUL byte"
-    normalized = name.replace("\\", "/")
-    if normalized.startswith("/") or (len(normalized) > 1 and normalized[1] == ":"):
+    if absolute(name):
         return "absolute path"
-    if ".." in normalized.split("/"):
+    if ".." in name.split("/"):
         return "'..' component (path traversal)"
-    return None
-
-
-def _link_problem(member: tarfile.TarInfo) -> str | None:
-    if not (member.issym() or member.islnk()):
-        return None
-    target = member.linkname.replace("\\", "/")
-    if target.startswith("/") or (len(target) > 1 and target[1] == ":"):
-        return f"link to absolute path {member.linkname!r}"
-    base = posixpath.dirname(member.name) if member.issym() else ""
-    resolved = posixpath.normpath(posixpath.join(base, target))
-    if resolved == ".." or resolved.startswith("../"):
-        return f"link pointing outside the archive ({member.linkname!r})"
+    if member.issym() or member.islnk():
+        target = member.linkname.replace("\\", "/")
+        if absolute(target):
+            return f"link to absolute path {member.linkname!r}"
+        base = posixpath.dirname(member.name) if member.issym() else ""
+        resolved = posixpath.normpath(posixpath.join(base, target))
+        if resolved == ".." or resolved.startswith("../"):
+            return f"link pointing outside the archive ({member.linkname!r})"
+    if member.ischr() or member.isblk() or member.isfifo():
+        return "device or FIFO member"
     return None
 
 
 def check_member(archive: Path, member: tarfile.TarInfo) -> None:
     """Raise :class:`UnsafeArchiveError` for a member that must not be extracted."""
-    problem = member_path_problem(member.name)
-    if problem is None:
-        problem = _link_problem(member)
-    if problem is None and (member.ischr() or member.isblk() or member.isfifo()):
-        problem = "device or FIFO member"
+    problem = _member_problem(member)
     if problem is not None:
         raise UnsafeArchiveError(f"{archive}: unsafe member {member.name!r}: {problem}; refusing to use this archive")
 
