@@ -278,10 +278,8 @@ class _Reader:
             raise self.fail(name, f"must be >= {minimum}, got {value}")
         return value
 
-    def fraction(self, name: str, required: bool = True) -> Any:
-        value = self.raw(name, required)
-        if value is None:
-            return None
+    def fraction(self, name: str) -> float:
+        value = self.raw(name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
             raise self.fail(name, f"must be a number in [0, 1), got {value!r}")
         return float(value)

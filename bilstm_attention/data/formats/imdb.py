@@ -345,32 +345,22 @@ def read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_s
     file = spec.files[0]
     path = resolved.paths[file.role]
     source = sources[file.role]
-    cache_file = key = None
-    if source.algorithm != FOLDER_DIGEST:  # an archive: its reviews may be cached
-        cache_file, key = parsed_cache_path(spec, source.algorithm, source.digest, unlabeled)
-        # a read that kept the unlabeled reviews serves a read without them too
-        for flag in (unlabeled,) if unlabeled else (False, True):
-            cached = store.read_arrays(
-                *parsed_cache_path(spec, source.algorithm, source.digest, flag), PARSED_FORMAT_VERSION, _parse
-            )
-            if cached is not None:
-                parts, texts, observed, _ = cached
-                return RawData(
-                    parts,
-                    texts if unlabeled else None,
-                    [source],
-                    observed,
-                    {file.role: structure_problems(spec, observed)},
-                )
+    archive = source.algorithm != FOLDER_DIGEST  # an archive's reviews may be cached, a folder's not
+    # a read that kept the unlabeled reviews serves a read without them too
+    for flag in ((unlabeled,) if unlabeled else (False, True)) if archive else ():
+        cached = store.read_arrays(
+            *parsed_cache_path(spec, source.algorithm, source.digest, flag), PARSED_FORMAT_VERSION, _parse
+        )
+        if cached is not None:
+            parts, texts, observed, _ = cached
+            problems = {file.role: structure_problems(spec, observed)}
+            return RawData(parts, texts if unlabeled else None, [source], observed, problems)
     select = None
     if limit is not None and not unlabeled:
         trusted = (
             source.matches_upstream
             or resolved.explicit
-            or (
-                source.algorithm != FOLDER_DIGEST
-                and store.is_verified(spec.content_hash, source.algorithm, source.digest)
-            )
+            or (archive and store.is_verified(spec.content_hash, source.algorithm, source.digest))
         )
         if trusted:
             select = _imdb_selection(spec, limit, limit_seed)
@@ -380,10 +370,11 @@ def read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_s
         path, spec, unlabeled=unlabeled, select=select, progress=progress, expected_members=expected_members
     )
     observed = _imdb_observed(spec, read.counts)
-    if source.algorithm == FOLDER_DIGEST:
+    if not archive:
         source = SourceFile(file.role, path, FOLDER_DIGEST, read.content_digest)
-    elif read.complete and cache_file is not None:
-        save_parsed(cache_file, key, read.parts, read.unlabeled, observed, read.counts)
+    elif read.complete:
+        cache = parsed_cache_path(spec, source.algorithm, source.digest, unlabeled)
+        save_parsed(*cache, read.parts, read.unlabeled, observed, read.counts)
     problems = {file.role: structure_problems(spec, observed)} if read.complete else {}
     return RawData(read.parts, read.unlabeled, [source], observed, problems, read.complete)
 
