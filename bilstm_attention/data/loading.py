@@ -226,6 +226,48 @@ def judge(spec: DatasetSpec, raw: RawData, explicit: bool) -> list[str]:
     return messages
 
 
+# ------------------------------------------------------------------------------- source
+
+
+def _read_source(
+    spec: DatasetSpec,
+    source: str,
+    data_dir: str | os.PathLike[str] | None,
+    path: Any,
+    *,
+    download: bool,
+    progress: bool,
+    unlabeled: bool,
+    settings: dict[str, Any],
+) -> tuple[RawData, str]:
+    """Read the upstream files, or tensorflow-datasets (``source="tfds"``, or ``"auto"`` when
+    the files are unavailable and tensorflow-datasets is installed). Returns the raw data and
+    the source used (``"files"`` or ``"tfds"``)."""
+    if source != "tfds":
+        try:
+            resolved = resolve_files(spec, data_dir, path, download=download, progress=progress)
+        except DatasetNotFoundError as exc:
+            if not (source == "auto" and path is None and spec.tfds_name and tfds_available()):
+                raise
+            files_error: DatasetNotFoundError | None = exc
+        else:
+            limit, limit_seed = settings["limit"], settings["limit_seed"]
+            raw = read_files(spec, resolved, progress=progress, unlabeled=unlabeled, limit=limit, limit_seed=limit_seed)
+            return raw, "files"
+    else:
+        files_error = None
+    try:
+        raw = read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled)
+    except DatasetNotFoundError as tfds_exc:
+        if files_error is None:
+            raise
+        raise DatasetNotFoundError(f"{files_error}\nThe tensorflow-datasets fallback failed too: {tfds_exc}") from None
+    problems = [p for ps in raw.problems.values() for p in ps]
+    if problems:
+        raise DataError(f"tensorflow-datasets {spec.tfds_name}: structure checks failed: {'; '.join(problems)}")
+    return raw, "tfds"
+
+
 # ------------------------------------------------------------------------------ assembly
 
 
@@ -382,31 +424,10 @@ def load_dataset(
         raise ConfigError(f"dataset {spec.name!r} has no unlabeled reviews")
 
     explicit = path is not None
-    raw = None
-    if source != "tfds":  # the upstream files; "auto" falls back to tfds when they are unavailable
-        try:
-            resolved = resolve_files(spec, data_dir, path, download=download, progress=progress)
-        except DatasetNotFoundError as exc:
-            if not (source == "auto" and not explicit and spec.tfds_name and tfds_available()):
-                raise
-            files_error = exc
-        else:
-            limit, limit_seed = settings["limit"], settings["limit_seed"]
-            raw = read_files(spec, resolved, progress=progress, unlabeled=unlabeled, limit=limit, limit_seed=limit_seed)
-            notes, used_source = judge(spec, raw, explicit), "files"
-    if raw is None:
-        try:
-            raw = read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled)
-        except DatasetNotFoundError as tfds_exc:
-            if source == "tfds":
-                raise
-            raise DatasetNotFoundError(
-                f"{files_error}\nThe tensorflow-datasets fallback failed too: {tfds_exc}"
-            ) from None
-        notes, used_source = [], "tfds"
-        problems = [p for ps in raw.problems.values() for p in ps]
-        if problems:
-            raise DataError(f"tensorflow-datasets {spec.tfds_name}: structure checks failed: {'; '.join(problems)}")
+    raw, used_source = _read_source(
+        spec, source, data_dir, path, download=download, progress=progress, unlabeled=unlabeled, settings=settings
+    )
+    notes = judge(spec, raw, explicit) if used_source == "files" else []
     fingerprint = make_fingerprint(spec, raw.source_files, explicit)
     return assemble(spec, raw, settings={**settings, "source": used_source}, fingerprint=fingerprint, notes=notes)
 
