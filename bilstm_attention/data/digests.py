@@ -55,8 +55,3 @@ def check_file(path: str | os.PathLike[str], expected: Checksum) -> tuple[bool, 
     """``(matches, actual digest)`` of ``path`` against ``expected``."""
     actual = file_digest(path, expected.algorithm)
     return actual == expected.value, actual
-
-
-def clear_memo() -> None:
-    """Forget every memoised digest (tests)."""
-    _MEMO.clear()

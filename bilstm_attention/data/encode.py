@@ -245,12 +245,4 @@ def encode_dataset(
     )
 
 
-__all__ = [
-    "CACHE_FORMAT_VERSION",
-    "EncodedSplit",
-    "EncodedSplits",
-    "build_vocabulary",
-    "cache_key",
-    "encode_dataset",
-    "token_key",
-]
+__all__ = ["CACHE_FORMAT_VERSION", "EncodedSplit", "EncodedSplits", "encode_dataset"]

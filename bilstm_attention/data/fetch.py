@@ -122,21 +122,12 @@ def candidates(spec: DatasetSpec, name: str, roots: Iterable[DataRoot]) -> list[
 def find_file(spec: DatasetSpec, file: FileSpec, data_dir=None) -> tuple[Path | None, list[Path]]:
     """The first existing candidate of ``file`` or, for an archive, of its extracted folder
     (``extracted_dir``), or ``None``; and every place looked at."""
-    looked = candidates(spec, file.filename, data_roots(data_dir))
-    for path in looked:
-        if path.is_file():
-            return path, looked
-    return find_extracted_dir(spec, file, data_dir), looked
-
-
-def find_extracted_dir(spec: DatasetSpec, file: FileSpec, data_dir=None) -> Path | None:
-    """An extracted copy of an archive (``<root>/<dataset>/aclImdb/``), if there is one."""
-    if not file.extracted_dir:
-        return None
-    for path in candidates(spec, file.extracted_dir, data_roots(data_dir)):
-        if path.is_dir():
-            return path
-    return None
+    roots = data_roots(data_dir)
+    looked = candidates(spec, file.filename, roots)
+    found = [path for path in looked if path.is_file()]
+    if not found and file.extracted_dir:  # e.g. <root>/<dataset>/aclImdb/
+        found = [path for path in candidates(spec, file.extracted_dir, roots) if path.is_dir()]
+    return (found[0] if found else None), looked
 
 
 def missing_file_message(spec: DatasetSpec, file: FileSpec, looked: list[Path], reason: str) -> str:
@@ -273,38 +264,35 @@ def ensure_file(
 # ------------------------------------------------------------------------------ archives
 
 
-def member_path_problem(name: str) -> str | None:
-    """Why an archive member name is unsafe to extract, or ``None``."""
-    if not name or "\x00" in name:
+def _member_problem(member: tarfile.TarInfo) -> str | None:
+    """Why an archive member is unsafe to extract, or ``None``."""
+
+    def absolute(path: str) -> bool:
+        return path.startswith("/") or (len(path) > 1 and path[1] == ":")
+
+    name = member.name.replace("\\", "/")
+    if not member.name or "\x00" in member.name:
         return "empty name or NUL byte"
-    normalized = name.replace("\\", "/")
-    if normalized.startswith("/") or (len(normalized) > 1 and normalized[1] == ":"):
+    if absolute(name):
         return "absolute path"
-    if ".." in normalized.split("/"):
+    if ".." in name.split("/"):
         return "'..' component (path traversal)"
-    return None
-
-
-def _link_problem(member: tarfile.TarInfo) -> str | None:
-    if not (member.issym() or member.islnk()):
-        return None
-    target = member.linkname.replace("\\", "/")
-    if target.startswith("/") or (len(target) > 1 and target[1] == ":"):
-        return f"link to absolute path {member.linkname!r}"
-    base = posixpath.dirname(member.name) if member.issym() else ""
-    resolved = posixpath.normpath(posixpath.join(base, target))
-    if resolved == ".." or resolved.startswith("../"):
-        return f"link pointing outside the archive ({member.linkname!r})"
+    if member.issym() or member.islnk():
+        target = member.linkname.replace("\\", "/")
+        if absolute(target):
+            return f"link to absolute path {member.linkname!r}"
+        base = posixpath.dirname(member.name) if member.issym() else ""
+        resolved = posixpath.normpath(posixpath.join(base, target))
+        if resolved == ".." or resolved.startswith("../"):
+            return f"link pointing outside the archive ({member.linkname!r})"
+    if member.ischr() or member.isblk() or member.isfifo():
+        return "device or FIFO member"
     return None
 
 
 def check_member(archive: Path, member: tarfile.TarInfo) -> None:
     """Raise :class:`UnsafeArchiveError` for a member that must not be extracted."""
-    problem = member_path_problem(member.name)
-    if problem is None:
-        problem = _link_problem(member)
-    if problem is None and (member.ischr() or member.isblk() or member.isfifo()):
-        problem = "device or FIFO member"
+    problem = _member_problem(member)
     if problem is not None:
         raise UnsafeArchiveError(f"{archive}: unsafe member {member.name!r}: {problem}; refusing to use this archive")
 

@@ -68,41 +68,35 @@ SOURCES = ("auto", "files", "tfds")
 # --------------------------------------------------------------------------- arguments
 
 
-def check_fraction(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ConfigError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
+def is_count(value: Any, minimum: int) -> bool:
+    """Whether ``value`` is an integer (not a bool) of at least ``minimum``."""
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= minimum
 
 
 def check_seed(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+    if not is_count(value, 0):
         raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
-
-
-def check_limit(value: Any, num_classes: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < num_classes:
-        raise ConfigError(f"limit must be an integer >= {num_classes} (one review per class), got {value!r}")
     return int(value)
 
 
 def split_settings(spec: DatasetSpec, *, validation_fraction: Any, seed: Any, limit: Any) -> dict[str, Any]:
     """The checked split settings of a load (``None`` = the spec's); part of every cache key."""
-    fraction = (
-        spec.validation_fraction
-        if validation_fraction is None
-        else check_fraction("validation_fraction", validation_fraction)
-    )
+    fraction = validation_fraction
+    if fraction is None:
+        fraction = spec.validation_fraction
+    elif isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction < 1:
+        raise ConfigError(f"validation_fraction must be a number in [0, 1), got {fraction!r}")
+    else:
+        fraction = float(fraction)
     validation_seed = spec.validation_seed if seed is None else check_seed("seed", seed)
-    limit = check_limit(limit, spec.num_classes)
+    if limit is not None and not is_count(limit, spec.num_classes):
+        raise ConfigError(f"limit must be an integer >= {spec.num_classes} (one review per class), got {limit!r}")
     return {
         "source": "files",
         "split": spec.split.describe(),
         "validation_fraction": fraction,
         "validation_seed": validation_seed,
-        "limit": limit,
+        "limit": int(limit) if limit is not None else None,
         "limit_seed": (spec.limit_seed if seed is None else validation_seed) if limit is not None else None,
         "limit_test_fraction": spec.limit_test_fraction if limit is not None else None,
     }
@@ -232,36 +226,46 @@ def judge(spec: DatasetSpec, raw: RawData, explicit: bool) -> list[str]:
     return messages
 
 
-# ------------------------------------------------------------------------------- tfds
+# ------------------------------------------------------------------------------- source
 
 
 def _read_source(
     spec: DatasetSpec,
     source: str,
-    data_dir,
-    path,
+    data_dir: str | os.PathLike[str] | None,
+    path: Any,
     *,
     download: bool,
     progress: bool,
     unlabeled: bool,
-    limit: int | None,
-    limit_seed: int,
+    settings: dict[str, Any],
 ) -> tuple[RawData, str]:
-    """Read from the upstream files, or from tensorflow-datasets (``source="tfds"``, or
-    ``"auto"`` when the files are unavailable and tensorflow-datasets is installed)."""
-    if source == "tfds":
-        return read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled), "tfds"
-    try:
-        resolved = resolve_files(spec, data_dir, path, download=download, progress=progress)
-    except DatasetNotFoundError as exc:
-        if not (source == "auto" and path is None and spec.tfds_name and tfds_available()):
-            raise
+    """Read the upstream files, or tensorflow-datasets (``source="tfds"``, or ``"auto"`` when
+    the files are unavailable and tensorflow-datasets is installed). Returns the raw data and
+    the source used (``"files"`` or ``"tfds"``)."""
+    if source != "tfds":
         try:
-            return read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled), "tfds"
-        except DatasetNotFoundError as tfds_exc:
-            raise DatasetNotFoundError(f"{exc}\nThe tensorflow-datasets fallback failed too: {tfds_exc}") from None
-    raw = read_files(spec, resolved, progress=progress, unlabeled=unlabeled, limit=limit, limit_seed=limit_seed)
-    return raw, "files"
+            resolved = resolve_files(spec, data_dir, path, download=download, progress=progress)
+        except DatasetNotFoundError as exc:
+            if not (source == "auto" and path is None and spec.tfds_name and tfds_available()):
+                raise
+            files_error: DatasetNotFoundError | None = exc
+        else:
+            limit, limit_seed = settings["limit"], settings["limit_seed"]
+            raw = read_files(spec, resolved, progress=progress, unlabeled=unlabeled, limit=limit, limit_seed=limit_seed)
+            return raw, "files"
+    else:
+        files_error = None
+    try:
+        raw = read_tfds(spec, download=download, progress=progress, unlabeled=unlabeled)
+    except DatasetNotFoundError as tfds_exc:
+        if files_error is None:
+            raise
+        raise DatasetNotFoundError(f"{files_error}\nThe tensorflow-datasets fallback failed too: {tfds_exc}") from None
+    problems = [p for ps in raw.problems.values() for p in ps]
+    if problems:
+        raise DataError(f"tensorflow-datasets {spec.tfds_name}: structure checks failed: {'; '.join(problems)}")
+    return raw, "tfds"
 
 
 # ------------------------------------------------------------------------------ assembly
@@ -421,23 +425,9 @@ def load_dataset(
 
     explicit = path is not None
     raw, used_source = _read_source(
-        spec,
-        source,
-        data_dir,
-        path,
-        download=download,
-        progress=progress,
-        unlabeled=unlabeled,
-        limit=settings["limit"],
-        limit_seed=settings["limit_seed"],
+        spec, source, data_dir, path, download=download, progress=progress, unlabeled=unlabeled, settings=settings
     )
-    if used_source == "files":
-        notes = judge(spec, raw, explicit)
-    else:
-        notes = []
-        problems = [p for ps in raw.problems.values() for p in ps]
-        if problems:
-            raise DataError(f"tensorflow-datasets {spec.tfds_name}: structure checks failed: {'; '.join(problems)}")
+    notes = judge(spec, raw, explicit) if used_source == "files" else []
     fingerprint = make_fingerprint(spec, raw.source_files, explicit)
     return assemble(spec, raw, settings={**settings, "source": used_source}, fingerprint=fingerprint, notes=notes)
 
@@ -457,7 +447,7 @@ def load_unlabeled(
     spec = get_spec(name)
     if not spec.label_rule.unlabeled or spec.format.type != "imdb_archive":
         raise ConfigError(f"dataset {spec.name!r} has no unlabeled reviews")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+    if limit is not None and not is_count(limit, 1):
         raise ConfigError(f"limit must be a positive integer, got {limit!r}")
     resolved = resolve_files(spec, data_dir, path, download=download, progress=progress)
     raw = read_files(spec, resolved, progress=progress, unlabeled=True)
@@ -474,21 +464,3 @@ def load_unlabeled(
         )
         texts = [texts[i] for i in index]
     return texts
-
-
-def counts_summary(splits: DatasetSplits) -> dict[str, Any]:
-    """Plain counts for reports and benchmarks."""
-    return {"name": splits.name, "fingerprint": splits.fingerprint, **splits.report.to_dict()}
-
-
-__all__ = [
-    "SOURCES",
-    "assemble",
-    "counts_summary",
-    "judge",
-    "load_dataset",
-    "load_unlabeled",
-    "make_fingerprint",
-    "read_files",
-    "resolve_files",
-]

@@ -28,8 +28,6 @@ SPLIT_METHODS = ("upstream", "stratified_hash")
 EMPTY_TEXT_POLICIES = ("error", "drop")
 QUOTING = ("none", "minimal")
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -250,8 +248,15 @@ class _Reader:
         return self.data[name]
 
     def str(
-        self, name: str, required: bool = True, choices: tuple[str, ...] | None = None, blank_ok: bool = False
+        self,
+        name: str,
+        required: bool = True,
+        choices: tuple[str, ...] | None = None,
+        blank_ok: bool = False,
+        match: str | None = None,
+        invalid: str = "",
     ) -> Any:
+        """A string; one of ``choices``, or matching the regular expression ``match`` (else ``invalid``)."""
         value = self.raw(name, required)
         if value is None:
             return None
@@ -259,6 +264,8 @@ class _Reader:
             raise self.fail(name, f"must be a non-empty string, got {value!r}")
         if choices is not None and value not in choices:
             raise self.fail(name, f"must be one of {', '.join(choices)}, got {value!r}")
+        if match is not None and not re.match(match, value):
+            raise self.fail(name, f"{invalid}, got {value!r}")
         return value
 
     def int(self, name: str, required: bool = True, minimum: int | None = None) -> Any:
@@ -271,10 +278,8 @@ class _Reader:
             raise self.fail(name, f"must be >= {minimum}, got {value}")
         return value
 
-    def fraction(self, name: str, required: bool = True) -> Any:
-        value = self.raw(name, required)
-        if value is None:
-            return None
+    def fraction(self, name: str) -> float:
+        value = self.raw(name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
             raise self.fail(name, f"must be a number in [0, 1), got {value!r}")
         return float(value)
@@ -294,11 +299,9 @@ class _Reader:
             out.append(item)
         return tuple(out)
 
-    def sub(self, name: str, required: bool = True) -> _Reader | None:
-        value = self.raw(name, required)
-        if value is None:
-            return None
-        return _Reader(value, self.key(name), self.source)
+    def sub(self, name: str) -> _Reader:
+        """The required mapping ``name`` (optional ones: ``sub(name) if has(name) else None``)."""
+        return _Reader(self.raw(name), self.key(name), self.source)
 
     def finish(self) -> None:
         unknown = sorted(set(map(str, self.data)) - self.used)
@@ -307,28 +310,18 @@ class _Reader:
 
 
 def _parse_file(reader: _Reader, role: str) -> FileSpec:
-    filename = reader.str("filename")
-    if "/" in filename or "\\" in filename or filename in (".", ".."):
-        raise reader.fail("filename", f"must be a bare file name, got {filename!r}")
-    url = reader.str("url", required=False)
-    if url is not None and not re.match(r"^(https?|file)://", url):
-        raise reader.fail("url", f"must be an http(s):// or file:// URL, got {url!r}")
+    filename = reader.str("filename", match=r"(?!\.\.?\Z)[^/\\]+\Z", invalid="must be a bare file name")
+    url = reader.str("url", required=False, match=r"(https?|file)://", invalid="must be an http(s):// or file:// URL")
     size = reader.int("size", required=False, minimum=1)
-    sha256 = reader.str("sha256", required=False)
-    git_blob = reader.str("git_blob", required=False)
+    sha256 = reader.str("sha256", required=False, match=r"[0-9a-f]{64}$", invalid="expected 64 lowercase hex digits")
+    git_blob = reader.str(
+        "git_blob", required=False, match=r"[0-9a-f]{40}$", invalid="expected 40 lowercase hex digits"
+    )
     if sha256 and git_blob:
         raise reader.fail("sha256", "give either sha256 or git_blob, not both")
-    checksum = None
-    if sha256:
-        if not _SHA256.match(sha256):
-            raise reader.fail("sha256", f"expected 64 lowercase hex digits, got {sha256!r}")
-        checksum = Checksum("sha256", sha256)
-    elif git_blob:
-        if not _SHA1.match(git_blob):
-            raise reader.fail("git_blob", f"expected 40 lowercase hex digits, got {git_blob!r}")
-        checksum = Checksum("git_blob", git_blob)
-    elif url is not None:
+    if url is not None and not (sha256 or git_blob):
         raise reader.fail("sha256", "a downloadable file needs a checksum (sha256 or git_blob)")
+    checksum = Checksum("sha256", sha256) if sha256 else Checksum("git_blob", git_blob) if git_blob else None
     extracted = reader.str("extracted_dir", required=False)
     reader.finish()
     return FileSpec(role, filename, url, size, checksum, extracted)
@@ -345,9 +338,7 @@ def _parse_format(reader: _Reader) -> FormatSpec:
         breaks = reader.str("html_line_breaks", required=False, choices=("newline", "space", "keep"))
         reader.finish()
         return FormatSpec(ftype, encoding, html_line_breaks=breaks)
-    separator = reader.str("separator", blank_ok=True)
-    if len(separator) != 1:
-        raise reader.fail("separator", f"must be one character, got {separator!r}")
+    separator = reader.str("separator", blank_ok=True, match=r"(?s).\Z", invalid="must be one character")
     quoting = reader.str("quoting", required=False, choices=QUOTING) or "none"
     header = reader.raw("header", required=False)
     columns = reader.str_list("columns")
@@ -370,7 +361,6 @@ def _parse_format(reader: _Reader) -> FormatSpec:
 def _parse_label_rule(reader: _Reader, class_names: tuple[str, ...]) -> LabelRule:
     column = reader.str("column")
     classes_reader = reader.sub("classes")
-    assert classes_reader is not None
     classes: dict[str, tuple[str, ...]] = {}
     seen: dict[str, str] = {}
     for name in classes_reader.data:
@@ -390,8 +380,8 @@ def _parse_label_rule(reader: _Reader, class_names: tuple[str, ...]) -> LabelRul
         if value in seen:
             raise reader.fail("drop", f"value {value!r} is also a label of class {seen[value]!r}")
     ratings: dict[str, tuple[int, int]] = {}
-    ratings_reader = reader.sub("ratings", required=False)
-    if ratings_reader is not None:
+    if reader.has("ratings"):
+        ratings_reader = reader.sub("ratings")
         for name in ratings_reader.data:
             bounds = ratings_reader.raw(name)
             if (
@@ -476,43 +466,31 @@ def _parse_dataset(name: str, data: Any, defaults: dict[str, Any], source: str) 
         raise reader.fail("class_names", f"needs at least two distinct names, got {list(class_names)}")
 
     files_reader = reader.sub("files")
-    assert files_reader is not None
-    files = []
-    for role in files_reader.data:
-        sub = files_reader.sub(str(role))
-        assert sub is not None
-        files.append(_parse_file(sub, str(role)))
+    files = tuple(_parse_file(files_reader.sub(str(role)), str(role)) for role in files_reader.data)
     if not files:
         raise reader.fail("files", "needs at least one file")
     roles = tuple(f.role for f in files)
 
-    fmt_reader = reader.sub("format")
-    assert fmt_reader is not None
-    fmt = _parse_format(fmt_reader)
+    fmt = _parse_format(reader.sub("format"))
     rule_reader = reader.sub("label_rule")
-    assert rule_reader is not None
     rule = _parse_label_rule(rule_reader, class_names)
     if fmt.type == "delimited":
         if rule.column not in fmt.columns:
             raise rule_reader.fail("column", f"{rule.column!r} is not one of the columns {list(fmt.columns)}")
     elif fmt.type == "imdb_archive" and len(files) != 1:
         raise reader.fail("files", "an imdb_archive dataset has exactly one archive file")
-    split_reader = reader.sub("split")
-    assert split_reader is not None
-    split = _parse_split(split_reader, fmt, roles)
+    split = _parse_split(reader.sub("split"), fmt, roles)
 
     structure: dict[str, Any] = {}
-    structure_reader = reader.sub("structure", required=False)
-    if structure_reader is not None:
+    if reader.has("structure"):
+        structure_reader = reader.sub("structure")
         for key in ("rows", "classes", "raw_labels"):
             if structure_reader.has(key):
                 structure[key] = _frozen(_parse_counts(structure_reader, key))
         structure_reader.finish()
 
     empty_text = reader.str("empty_text", required=False, choices=EMPTY_TEXT_POLICIES) or "error"
-    known_empty = {}
-    if reader.has("known_empty"):
-        known_empty = _parse_counts(reader, "known_empty")
+    known_empty = _parse_counts(reader, "known_empty") if reader.has("known_empty") else {}
     known_defects: dict[str, tuple[int, ...]] = {}
     defects = reader.raw("known_defects", required=False)
     if defects is not None:
@@ -525,35 +503,23 @@ def _parse_dataset(name: str, data: Any, defaults: dict[str, Any], source: str) 
                 raise reader.fail(f"known_defects.{role}", "line numbers are positive integers (1-based)")
             known_defects[str(role)] = tuple(lines)
 
-    tokenizer = reader.str("tokenizer", required=False) or defaults["tokenizers"].get(language)
     tokenizer_options = reader.raw("tokenizer_options", required=False) or {}
     if not isinstance(tokenizer_options, Mapping):
         raise reader.fail("tokenizer_options", "must be a mapping of tokenizer options")
-    vocab_size = reader.int("vocab_size", required=False, minimum=3)
-    max_length = reader.int("max_length", required=False, minimum=1)
-    recipe_reader = reader.sub("seed_recipe", required=False)
-    recipe = _parse_recipe(recipe_reader) if recipe_reader is not None else None
-    homepage = reader.str("homepage", required=False)
-    citation = reader.str("citation", required=False)
-    aliases = reader.str_list("aliases", required=False) or ()
-    tfds_name = reader.str("tfds_name", required=False)
-    reader.finish()
-
-    content_hash = content_key({"name": name, "entry": data})
-    return DatasetSpec(
+    spec = DatasetSpec(
         name=str(name),
         title=title,
         description=description,
         language=language,
         class_names=class_names,
-        files=tuple(files),
+        files=files,
         format=fmt,
         label_rule=rule,
         split=split,
-        tokenizer=tokenizer,
+        tokenizer=reader.str("tokenizer", required=False) or defaults["tokenizers"].get(language),
         tokenizer_options=_frozen(tokenizer_options),
-        vocab_size=vocab_size,
-        max_length=max_length,
+        vocab_size=reader.int("vocab_size", required=False, minimum=3),
+        max_length=reader.int("max_length", required=False, minimum=1),
         validation_fraction=defaults["validation_fraction"],
         validation_seed=defaults["validation_seed"],
         limit_test_fraction=defaults["limit_test_fraction"],
@@ -562,13 +528,15 @@ def _parse_dataset(name: str, data: Any, defaults: dict[str, Any], source: str) 
         empty_text=empty_text,
         known_empty=_frozen(known_empty),
         known_defects=_frozen(known_defects),
-        seed_recipe=recipe,
-        homepage=homepage,
-        citation=citation,
-        aliases=tuple(a.lower() for a in aliases),
-        tfds_name=tfds_name,
-        content_hash=content_hash,
+        seed_recipe=_parse_recipe(reader.sub("seed_recipe")) if reader.has("seed_recipe") else None,
+        homepage=reader.str("homepage", required=False),
+        citation=reader.str("citation", required=False),
+        aliases=tuple(a.lower() for a in reader.str_list("aliases", required=False) or ()),
+        tfds_name=reader.str("tfds_name", required=False),
+        content_hash=content_key({"name": name, "entry": data}),
     )
+    reader.finish()
+    return spec
 
 
 def parse_registry(data: Any, source: str = "datasets.yaml") -> Registry:
@@ -578,9 +546,7 @@ def parse_registry(data: Any, source: str = "datasets.yaml") -> Registry:
     if version != REGISTRY_VERSION:
         raise top.fail("registry_version", f"this package reads version {REGISTRY_VERSION}, got {version}")
     defaults_reader = top.sub("defaults")
-    assert defaults_reader is not None
     tokenizers_reader = defaults_reader.sub("tokenizer_by_language")
-    assert tokenizers_reader is not None
     tokenizers = {}
     for language in tokenizers_reader.data:
         if language not in LANGUAGES:
@@ -588,8 +554,7 @@ def parse_registry(data: Any, source: str = "datasets.yaml") -> Registry:
         tokenizers[language] = tokenizers_reader.str(language)
     validation = defaults_reader.sub("validation")
     limit = defaults_reader.sub("limit")
-    user_file = defaults_reader.sub("user_file", required=False)
-    assert validation is not None and limit is not None
+    user_file = defaults_reader.sub("user_file") if defaults_reader.has("user_file") else None
     defaults = {
         "tokenizers": tokenizers,
         "validation_fraction": validation.fraction("fraction"),
@@ -605,7 +570,6 @@ def parse_registry(data: Any, source: str = "datasets.yaml") -> Registry:
     limit.finish()
     defaults_reader.finish()
     datasets_reader = top.sub("datasets")
-    assert datasets_reader is not None
     datasets: dict[str, DatasetSpec] = {}
     for name, entry in datasets_reader.data.items():
         datasets_reader.used.add(name)

@@ -11,7 +11,7 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +54,6 @@ class Records:
     def label_array(self) -> np.ndarray:
         return np.asarray(self.labels, dtype=np.int64)
 
-    def class_counts(self, class_names: tuple[str, ...]) -> dict[str, int]:
-        counts = np.bincount(self.label_array(), minlength=len(class_names))
-        return {name: int(counts[i]) for i, name in enumerate(class_names)}
-
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -82,7 +78,6 @@ class RawData:
     observed: dict[str, Any]
     problems: dict[str, list[str]] = field(default_factory=dict)
     complete: bool = True
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -105,16 +100,7 @@ class LoadReport:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "dropped": self.dropped,
-            "skipped_lines": self.skipped_lines,
-            "before_validation": self.before_validation,
-            "final": self.final,
-            "duplicates": self.duplicates,
-            "checks": self.checks,
-            "notes": self.notes,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
@@ -196,14 +182,9 @@ def _class_order(labels: np.ndarray, ranks: np.ndarray, cls: int) -> np.ndarray:
 
 def holdout_size(n: int, fraction: float) -> int:
     """round(fraction * n), at least 1 when ``n >= 2`` and ``fraction > 0``, never all of ``n``."""
-    if fraction <= 0 or n == 0:
+    if fraction <= 0 or n < 2:
         return 0
-    k = int(math.floor(fraction * n + 0.5))
-    if n >= 2:
-        k = min(max(k, 1), n - 1)
-    else:
-        k = 0
-    return k
+    return min(max(int(math.floor(fraction * n + 0.5)), 1), n - 1)
 
 
 def stratified_holdout(labels: np.ndarray, keys: Sequence[str], fraction: float, seed: int) -> np.ndarray:

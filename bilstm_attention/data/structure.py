@@ -14,7 +14,7 @@ from bilstm_attention.data.registry import DatasetSpec
 from bilstm_attention.errors import BilstmAttentionError, ChecksumError, DataError
 
 
-def observed_counts(spec: DatasetSpec, parts: Mapping[str, Any], unlabeled_count: int | None = None) -> dict[str, Any]:
+def observed_counts(spec: DatasetSpec, parts: Mapping[str, Any]) -> dict[str, Any]:
     """Counts in the shape of ``spec.structure`` from :class:`~.readers.Records` per part.
 
     Everything is counted as read, before empty texts or excluded labels are dropped:
@@ -22,8 +22,6 @@ def observed_counts(spec: DatasetSpec, parts: Mapping[str, Any], unlabeled_count
     per raw label value.
     """
     rows = {part: records.raw_rows for part, records in parts.items()}
-    if unlabeled_count is not None:
-        rows["unlabeled"] = unlabeled_count
     mapping = spec.label_rule.value_to_class(spec.class_names)
     classes: dict[str, dict[str, int]] = {}
     for part, records in parts.items():

@@ -23,8 +23,6 @@ from bilstm_attention.data.registry import DatasetSpec, get_spec
 from bilstm_attention.data.structure import describe_counts, file_verdict
 from bilstm_attention.errors import BilstmAttentionError
 
-STATUSES = ("ok", "accepted", "failed", "missing")
-
 
 @dataclass
 class FileCheck:

@@ -21,15 +21,25 @@ from bilstm_attention.data.registry import DatasetSpec
 from bilstm_attention.data.splits import Records
 from bilstm_attention.errors import DataError
 
-_SEPARATOR_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}
+SEPARATOR_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}
 
 
 def separator_name(separator: str) -> str:
-    return _SEPARATOR_NAMES.get(separator, repr(separator))
+    return SEPARATOR_NAMES.get(separator, repr(separator))
 
 
 def preview(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def field_count_error(
+    display: str, number: int, fields: list[str], ncols: int, separator: str, columns: str = "", hint: str = ""
+) -> str:
+    """The message for a row that is empty or does not have ``ncols`` fields."""
+    expected = f"expected {ncols} {separator_name(separator)}-separated fields{columns}"
+    if fields == [""]:
+        return f"{display}, line {number}: empty line; {expected}"
+    return f"{display}, line {number}: {expected}, found {len(fields)}: {preview(separator.join(fields))!r}{hint}"
 
 
 def _decode_error(display: str, line: int, raw: bytes, exc: UnicodeDecodeError, encoding: str, advice: str) -> str:
@@ -146,13 +156,7 @@ def read_registry_table(
                 )
             continue
         if problem is None and len(fields) != ncols:
-            if fields == [""]:
-                problem = f"{display}, line {number}: empty line; expected {ncols} {sep_name}-separated fields ({', '.join(columns)})"
-            else:
-                problem = (
-                    f"{display}, line {number}: expected {ncols} {sep_name}-separated fields "
-                    f"({', '.join(columns)}), found {len(fields)}: {preview(fmt.separator.join(fields))!r}"
-                )
+            problem = field_count_error(display, number, fields, ncols, fmt.separator, f" ({', '.join(columns)})")
         if problem is not None:
             if number in defects:
                 records.skipped_lines.append(number)

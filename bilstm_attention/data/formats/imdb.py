@@ -62,6 +62,12 @@ _MEMBER = re.compile(r"^(?:\./)?(?P<top>[^/]+)/(?P<split>train|test)/(?P<folder>
 _REVIEW = re.compile(r"^(?P<id>\d+)_(?P<rating>\d+)\.txt$")
 
 
+def _line_breaks(spec: DatasetSpec, text: str) -> str:
+    """``<br />`` as the registry's ``html_line_breaks`` says (newline, space, or kept)."""
+    breaks = {"newline": "\n", "space": " "}.get(spec.format.html_line_breaks or "keep")
+    return text if breaks is None else _HTML_BREAK.sub(breaks, text)
+
+
 def locate_imdb(spec: DatasetSpec, path: Path) -> Path:
     """The archive or extracted folder a user's ``path=`` means: itself, or the archive or
     ``aclImdb/`` folder inside the folder it names."""
@@ -113,8 +119,6 @@ class _ImdbCollector:
         self.dropped: dict[str, Counter] = {s: Counter() for s in ("train", "test")}
         self.digest = hashlib.sha256()
         self.hash_content = False
-        breaks = spec.format.html_line_breaks
-        self.break_with = {"newline": "\n", "space": " "}.get(breaks or "keep")
 
     def classify(self, relpath: str) -> tuple[str, str, int, int] | None:
         """``(split, folder, id, rating)`` for a review member, ``None`` for other members."""
@@ -131,13 +135,14 @@ class _ImdbCollector:
         return match["split"], folder, int(review["id"]), int(review["rating"])
 
     def wanted(self, split: str, folder: str, review_id: int) -> bool:
+        """Whether to read this review (a skipped one is only counted)."""
         if folder == self.rule.unlabeled:
-            return self.want_unlabeled
-        if split not in self.splits:
-            return False
-        if self.select is None:
-            return True
-        return review_id in self.select.get((split, folder), ())
+            wanted = self.want_unlabeled
+        else:
+            wanted = split in self.splits and (self.select is None or review_id in self.select.get((split, folder), ()))
+        if not wanted:
+            self.counts[(split, folder)] += 1
+        return wanted
 
     def add(self, relpath: str, split: str, folder: str, review_id: int, rating: int, data: bytes) -> None:
         self.counts[(split, folder)] += 1
@@ -151,8 +156,7 @@ class _ImdbCollector:
         if self.hash_content:  # folders only: an archive has its file digest
             self.digest.update(f"{relpath}\0{len(data)}\0".encode())
             self.digest.update(data)
-        if self.break_with is not None:
-            text = _HTML_BREAK.sub(self.break_with, text)
+        text = _line_breaks(self.spec, text)
         if folder == self.rule.unlabeled:
             self.unlabeled[(review_id)] = text
             return
@@ -251,7 +255,6 @@ def read_imdb(
                     raise DataError(f"{display}: {member.name} is not a regular file")
                 split, folder, review_id, rating = info
                 if not collector.wanted(split, folder, review_id):
-                    collector.counts[(split, folder)] += 1
                     continue
                 handle = tar.extractfile(member)
                 assert handle is not None
@@ -295,7 +298,6 @@ def _read_imdb_folder(root: Path, collector: _ImdbCollector, progress: bool) -> 
             review_id, rating = int(review["id"]), int(review["rating"])
             relpath = f"{root.name}/{split}/{folder}/{name}"
             if not collector.wanted(split, folder, review_id):
-                collector.counts[(split, folder)] += 1
                 continue
             try:
                 data = (directory / name).read_bytes()
@@ -343,30 +345,22 @@ def read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_s
     file = spec.files[0]
     path = resolved.paths[file.role]
     source = sources[file.role]
-    cache_file = key = None
-    if source.algorithm != FOLDER_DIGEST:  # an archive: its reviews may be cached
-        cache_file, key = parsed_cache_path(spec, source.algorithm, source.digest, unlabeled)
-        # a read that kept the unlabeled reviews serves a read without them too
-        for flag in (unlabeled,) if unlabeled else (False, True):
-            cached = load_parsed(*parsed_cache_path(spec, source.algorithm, source.digest, flag))
-            if cached is not None:
-                parts, texts, observed, _ = cached
-                return RawData(
-                    parts,
-                    texts if unlabeled else None,
-                    [source],
-                    observed,
-                    {file.role: structure_problems(spec, observed)},
-                )
+    archive = source.algorithm != FOLDER_DIGEST  # an archive's reviews may be cached, a folder's not
+    # a read that kept the unlabeled reviews serves a read without them too
+    for flag in ((unlabeled,) if unlabeled else (False, True)) if archive else ():
+        cached = store.read_arrays(
+            *parsed_cache_path(spec, source.algorithm, source.digest, flag), PARSED_FORMAT_VERSION, _parse
+        )
+        if cached is not None:
+            parts, texts, observed, _ = cached
+            problems = {file.role: structure_problems(spec, observed)}
+            return RawData(parts, texts if unlabeled else None, [source], observed, problems)
     select = None
     if limit is not None and not unlabeled:
         trusted = (
             source.matches_upstream
             or resolved.explicit
-            or (
-                source.algorithm != FOLDER_DIGEST
-                and store.is_verified(spec.content_hash, source.algorithm, source.digest)
-            )
+            or (archive and store.is_verified(spec.content_hash, source.algorithm, source.digest))
         )
         if trusted:
             select = _imdb_selection(spec, limit, limit_seed)
@@ -376,10 +370,11 @@ def read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_s
         path, spec, unlabeled=unlabeled, select=select, progress=progress, expected_members=expected_members
     )
     observed = _imdb_observed(spec, read.counts)
-    if source.algorithm == FOLDER_DIGEST:
+    if not archive:
         source = SourceFile(file.role, path, FOLDER_DIGEST, read.content_digest)
-    elif read.complete and cache_file is not None:
-        save_parsed(cache_file, key, read.parts, read.unlabeled, observed, read.counts)
+    elif read.complete:
+        cache = parsed_cache_path(spec, source.algorithm, source.digest, unlabeled)
+        save_parsed(*cache, read.parts, read.unlabeled, observed, read.counts)
     problems = {file.role: structure_problems(spec, observed)} if read.complete else {}
     return RawData(read.parts, read.unlabeled, [source], observed, problems, read.complete)
 
@@ -432,6 +427,7 @@ def save_parsed(
 
 
 def _parse(data: Any, meta: dict[str, Any]):
+    """``(parts, unlabeled, observed, counts)`` from a parsed-archive cache file."""
     parts: dict[str, Records] = {}
     for name, info in meta["parts"].items():
         records = Records(info["source"])
@@ -448,12 +444,6 @@ def _parse(data: Any, meta: dict[str, Any]):
     unlabeled = store.unpack_strings(data["unlabeled_texts"], data["unlabeled_offsets"]) if meta["unlabeled"] else None
     counts = {(split, folder): int(n) for split, folder, n in meta["counts"]}
     return parts, unlabeled, meta["observed"], counts
-
-
-def load_parsed(path: Path, key: str):
-    """``(parts, unlabeled, observed, counts)`` from a cache file, or ``None`` when there is
-    none (or it is unreadable: then it is removed, with a warning)."""
-    return store.read_arrays(path, key, PARSED_FORMAT_VERSION, _parse)
 
 
 def tfds_available() -> bool:
@@ -475,12 +465,9 @@ def read_tfds(spec: DatasetSpec, *, download: bool, progress: bool, unlabeled: b
             "(pip install 'bilstm-attention[tfds]'); or use source='files' to read "
             f"{spec.files[0].filename} directly"
         )
-    import re
-
     import tensorflow_datasets as tfds
     from tqdm.auto import tqdm
 
-    breaks = {"newline": "\n", "space": " "}.get(spec.format.html_line_breaks or "keep")
     digest = hashlib.sha256()
     parts: dict[str, Records] = {}
     texts_unlabeled: list[str] | None = None
@@ -495,9 +482,7 @@ def read_tfds(spec: DatasetSpec, *, download: bool, progress: bool, unlabeled: b
             for text, label in tqdm(tfds.as_numpy(dataset), desc=f"tfds {split}", disable=not progress, leave=False):
                 raw = text if isinstance(text, bytes) else str(text).encode()
                 digest.update(raw + b"\0" + str(int(label)).encode() + b"\n")
-                value = raw.decode("utf-8", errors="replace")
-                if breaks is not None:
-                    value = re.sub(r"<br\s*/?\s*>", breaks, value, flags=re.IGNORECASE)
+                value = _line_breaks(spec, raw.decode("utf-8", errors="replace"))
                 records.raw_rows += 1
                 if part == "unlabeled":
                     records.texts.append(value)

@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 
 from bilstm_attention.data.digests import file_digest
-from bilstm_attention.data.formats.delimited import iter_rows, preview, separator_name
+from bilstm_attention.data.formats.delimited import (
+    SEPARATOR_NAMES,
+    field_count_error,
+    iter_rows,
+    preview,
+    separator_name,
+)
 from bilstm_attention.data.loading import (
     assemble,
     check_seed,
@@ -118,17 +124,9 @@ def _column_index(column: str | int, header: list[str] | None, ncols: int, displ
     if names is None:
         raise ConfigError(f"{what} column {column!r}: without a header, columns are 0-based indices")
     hint = ""
-    if len(names) == 1:
-        other = next(
-            (
-                name
-                for char, name in (("\t", "tab"), (",", "comma"), (";", "semicolon"), ("|", "pipe"))
-                if char in names[0]
-            ),
-            None,
-        )
-        if other:
-            hint = f" (the header is one field holding a {other}: pass the separator, sep=..., CLI --sep)"
+    other = next((name for char, name in SEPARATOR_NAMES.items() if len(names) == 1 and char in names[0]), None)
+    if other:
+        hint = f" (the header is one field holding a {other}: pass the separator, sep=..., CLI --sep)"
     raise DataError(f"{display}: no {what} column {column!r}; the header has: {', '.join(names)}{hint}")
 
 
@@ -150,32 +148,25 @@ def _read_user_file(
     text_i = label_i = None
     ncols = None
     raw_rows: list[tuple[int, str, str]] = []
-    sep_name = separator_name(sep)
     advice = "pass its encoding (encoding='cp949', CLI --encoding cp949)"
     for number, fields, problem in iter_rows(
         path, separator=sep, quoting=quoting, encoding=encoding, display=display, advice=advice
     ):
         if problem is not None:
             raise DataError(problem)
-        if header and header_row is None:
-            header_row = fields
-            if not any(f.strip() for f in fields):
-                raise DataError(f"{display}, line {number}: the header is empty")
-            ncols = len(fields)
-            text_i = _column_index(text_column, header_row, ncols, display, "text")
-            label_i = _column_index(label_column, header_row, ncols, display, "label")
-            continue
         if ncols is None:
             ncols = len(fields)
-            text_i = _column_index(text_column, None, ncols, display, "text")
-            label_i = _column_index(label_column, None, ncols, display, "label")
-        if fields == [""]:
-            raise DataError(f"{display}, line {number}: empty line; expected {ncols} {sep_name}-separated fields")
-        if len(fields) != ncols:
-            raise DataError(
-                f"{display}, line {number}: expected {ncols} {sep_name}-separated fields, found {len(fields)}: "
-                f"{preview(sep.join(fields))!r}" + (" (is the quoting right?)" if quoting == "none" else "")
-            )
+            if header:
+                header_row = fields
+                if not any(f.strip() for f in fields):
+                    raise DataError(f"{display}, line {number}: the header is empty")
+            text_i = _column_index(text_column, header_row, ncols, display, "text")
+            label_i = _column_index(label_column, header_row, ncols, display, "label")
+            if header:
+                continue
+        if fields == [""] or len(fields) != ncols:
+            hint = " (is the quoting right?)" if quoting == "none" else ""
+            raise DataError(field_count_error(display, number, fields, ncols, sep, hint=hint))
         raw_rows.append((number, fields[label_i].strip(), fields[text_i]))
     if ncols is None or not raw_rows:
         raise DataError(f"{display} has no data rows")
@@ -339,8 +330,7 @@ def load_file(
         parts = {"train": records, "test": test_records}
         files = [("train", path), ("test", test_path)]
 
-    labels_seen = sorted(set(records.labels))
-    num_classes = max(mapping.values()) + 1 if mapping is not None else len(labels_seen)
+    num_classes = max(mapping.values()) + 1 if mapping is not None else len(set(records.labels))
     if class_names is None:
         if mapping is not None and len(set(mapping.values())) == len(mapping):
             inverse = {v: k for k, v in mapping.items()}
@@ -369,16 +359,6 @@ def load_file(
     registry = default_registry()
     defaults = registry.defaults
     sources = [SourceFile(role, p, "sha256", file_digest(p), None, None, p.stat().st_size) for role, p in files]
-    settings_for_hash = {
-        **options,
-        "label_map": mapping,
-        "text": text_name,
-        "label": label_name,
-        "class_names": class_names,
-        "split": split_spec.describe(),
-        "header": header,
-    }
-    content_hash = content_key(settings_for_hash)
     spec = DatasetSpec(
         name=name or f"file:{path.stem}",
         title=f"user file {path.name}",
@@ -399,7 +379,15 @@ def load_file(
         limit_test_fraction=defaults.get("limit_test_fraction", 0.25),
         limit_seed=defaults.get("limit_seed", 0),
         empty_text=empty_text,
-        content_hash=content_hash,
+        content_hash=content_key(
+            {
+                **options,
+                "text": text_name,
+                "label": label_name,
+                "class_names": class_names,
+                "split": split_spec.describe(),
+            }
+        ),
     )
     settings = {
         **split_settings(spec, validation_fraction=validation_fraction, seed=seed, limit=limit),
