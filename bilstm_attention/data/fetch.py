@@ -124,10 +124,10 @@ def find_file(spec: DatasetSpec, file: FileSpec, data_dir=None) -> tuple[Path | 
     (``extracted_dir``), or ``None``; and every place looked at."""
     roots = data_roots(data_dir)
     looked = candidates(spec, file.filename, roots)
-    found = [path for path in looked if path.is_file()]
-    if not found and file.extracted_dir:  # e.g. <root>/<dataset>/aclImdb/
-        found = [path for path in candidates(spec, file.extracted_dir, roots) if path.is_dir()]
-    return (found[0] if found else None), looked
+    found = next((path for path in looked if path.is_file()), None)
+    if found is None and file.extracted_dir:  # e.g. <root>/<dataset>/aclImdb/
+        found = next((path for path in candidates(spec, file.extracted_dir, roots) if path.is_dir()), None)
+    return found, looked
 
 
 def missing_file_message(spec: DatasetSpec, file: FileSpec, looked: list[Path], reason: str) -> str:

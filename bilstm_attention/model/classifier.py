@@ -151,13 +151,8 @@ def compile_classifier(
     """Compile ``model`` with Adam (or the given ``optimizer``, e.g. one shared with a training
     wrapper) and the loss that fits ``config.num_classes``."""
     if optimizer is None:
-        ema = config.ema_momentum is not None
-        optimizer = keras.optimizers.Adam(
-            learning_rate=config.learning_rate,
-            clipnorm=config.clipnorm,
-            use_ema=ema,
-            ema_momentum=config.ema_momentum if ema else 0.99,
-        )
+        averaging = {} if config.ema_momentum is None else {"use_ema": True, "ema_momentum": config.ema_momentum}
+        optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm, **averaging)
     if config.num_classes == 2:
         loss: Any = "binary_crossentropy"
         metrics: list[Any] = [keras.metrics.BinaryAccuracy(name="accuracy")]

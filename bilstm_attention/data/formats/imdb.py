@@ -346,15 +346,15 @@ def read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_s
     path = resolved.paths[file.role]
     source = sources[file.role]
     archive = source.algorithm != FOLDER_DIGEST  # an archive's reviews may be cached, a folder's not
-    # a read that kept the unlabeled reviews serves a read without them too
-    for flag in ((unlabeled,) if unlabeled else (False, True)) if archive else ():
-        cached = store.read_arrays(
-            *parsed_cache_path(spec, source.algorithm, source.digest, flag), PARSED_FORMAT_VERSION, _parse
-        )
-        if cached is not None:
-            parts, texts, observed, _ = cached
-            problems = {file.role: structure_problems(spec, observed)}
-            return RawData(parts, texts if unlabeled else None, [source], observed, problems)
+    if archive:
+        # a read that kept the unlabeled reviews serves a read without them too
+        for flag in (unlabeled,) if unlabeled else (False, True):
+            cache = parsed_cache_path(spec, source.algorithm, source.digest, flag)
+            cached = store.read_arrays(*cache, PARSED_FORMAT_VERSION, _parse)
+            if cached is not None:
+                parts, texts, observed, _ = cached
+                problems = {file.role: structure_problems(spec, observed)}
+                return RawData(parts, texts if unlabeled else None, [source], observed, problems)
     select = None
     if limit is not None and not unlabeled:
         trusted = (
