@@ -49,14 +49,15 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
     assert config.ngrams.model == ("nblr" if name == "v0.1-ensemble" else "joint")
     assert config.classifier.embedding_dim == 16
     # the flat form of the nested config is what 0.1.0 wrote, plus the options added since
-    # (reading user files: encoding, separator; adversarial training; weight averaging) at their
-    # defaults
+    # (reading user files: encoding, separator; adversarial training; weight averaging;
+    # language-model pretraining) at their defaults
     added_since = {
         "encoding": "utf-8",
         "sep": None,
         "adversarial_epsilon": None,
         "adversarial_weight": 1.0,
         "distributed": False,
+        "language_model": None,
     }
     classifier = {**flat["classifier"], "normalize_embeddings": False, "ema_momentum": None}
     assert config.to_flat_dict() == {**flat, **added_since, "classifier": classifier}

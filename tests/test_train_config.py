@@ -21,8 +21,10 @@ from bilstm_attention.model.config import ClassifierConfig
 from bilstm_attention.training.config import (
     FLAT_NAMES,
     GROUPS,
+    OPTIONAL_GROUPS,
     DataConfig,
     FitConfig,
+    LanguageModelConfig,
     NgramConfig,
     TrainConfig,
     flat_defaults,
@@ -44,10 +46,11 @@ def test_nested_config_round_trips_through_json() -> None:
         ngrams=NgramConfig(order=3, model="nblr", nblr_c=[0.5]),
         fit=FitConfig(epochs=2, patience=None),
         word2vec=Word2VecConfig(epochs=2),
+        language_model=LanguageModelConfig(output_vocab_size=500),
         classifier=ClassifierConfig(lstm_units=[8]),
     )
     nested = json.loads(json.dumps(config.to_dict()))
-    assert set(nested) == {*GROUPS, "word2vec", "classifier"}
+    assert set(nested) == {*GROUPS, *OPTIONAL_GROUPS, "classifier"}
     assert nested["ngrams"]["order"] == 3 and nested["fit"]["patience"] is None
     assert TrainConfig.from_dict(nested) == config
     flat = json.loads(json.dumps(config.to_flat_dict()))

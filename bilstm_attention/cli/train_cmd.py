@@ -3,7 +3,8 @@
 The configuration flags are generated from the fields of
 :class:`~bilstm_attention.training.TrainConfig`'s groups (their ``metadata``: help text,
 flat name, choices, parser; see :mod:`bilstm_attention.training.config`), of
-:class:`~bilstm_attention.features.word2vec.Word2VecConfig` (``--word2vec-<field>``) and of
+:class:`~bilstm_attention.features.word2vec.Word2VecConfig` (``--word2vec-<field>``), of
+:class:`~bilstm_attention.training.config.LanguageModelConfig` (``--language-model-<field>``) and of
 :class:`~bilstm_attention.model.ClassifierConfig` (help from its docstring). A new field
 therefore gets its flag, its recipes.yaml key and its place in ``run.json`` by itself.
 """
@@ -20,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from bilstm_attention.errors import ConfigError
-from bilstm_attention.features.word2vec import Word2VecConfig
 from bilstm_attention.model.config import QUERY_CHOICES, ClassifierConfig
 from bilstm_attention.training.config import (
     GROUPS,
     LANGUAGE_CHOICES,
+    OPTIONAL_GROUPS,
     TrainConfig,
     flat_defaults,
     flat_name,
@@ -117,9 +118,10 @@ class Flag:
     """One generated command-line flag.
 
     Attributes:
-        dest: the ``argparse`` destination (the flat name; ``word2vec_<field>`` for word2vec,
-            the field name for the classifier).
-        section: ``data``/``text``/``ngrams``/``fit``/``runtime``, ``word2vec`` or ``classifier``.
+        dest: the ``argparse`` destination (the flat name; ``<group>_<field>`` for the
+            optional groups, e.g. ``word2vec_epochs``; the field name for the classifier).
+        section: ``data``/``text``/``ngrams``/``fit``/``runtime``, ``word2vec``,
+            ``language_model`` or ``classifier``.
         field: the dataclass field it sets.
     """
 
@@ -189,20 +191,38 @@ def add_group_flags(
     return flags
 
 
-def _add_word2vec_flags(parser: argparse.ArgumentParser) -> list[Flag]:
-    group = parser.add_argument_group("word2vec (pretraining of the embedding)")
+#: The optional groups' command-line titles and the help of their on/off switch.
+_OPTIONAL_GROUP_HELP: dict[str, tuple[str, str]] = {
+    "word2vec": (
+        "word2vec (pretraining of the embedding)",
+        "start the embedding from word2vec vectors learned on the training (and unlabeled) reviews",
+    ),
+    "language_model": (
+        "language model (pretraining of the embedding and the first BiLSTM)",
+        "pretrain the embedding and the first BiLSTM as forward and backward language models on the "
+        "training (and unlabeled) reviews, after word2vec; cached by data and settings",
+    ),
+}
+
+
+def _add_optional_group_flags(parser: argparse.ArgumentParser, section: str) -> list[Flag]:
+    """``--<section>`` / ``--no-<section>`` and ``--<section>-<field>`` for an optional group."""
+    cls = OPTIONAL_GROUPS[section]
+    title, switch_help = _OPTIONAL_GROUP_HELP[section]
+    option = section.replace("_", "-")
+    group = parser.add_argument_group(title)
     group.add_argument(
-        "--word2vec",
+        f"--{option}",
+        dest=section,
         action=argparse.BooleanOptionalAction,
         default=argparse.SUPPRESS,
-        help="start the embedding from word2vec vectors learned on the training (and unlabeled) reviews "
-        "(any --word2vec-* flag implies it)",
+        help=f"{switch_help} (any --{option}-* flag implies it)",
     )
-    hints = typing.get_type_hints(Word2VecConfig)
-    helps = docstring_help(Word2VecConfig)
+    hints = typing.get_type_hints(cls)
+    helps = docstring_help(cls)
     flags = []
-    for item in dataclasses.fields(Word2VecConfig):
-        flag = Flag(f"word2vec_{item.name}", "word2vec", item.name)
+    for item in dataclasses.fields(cls):  # type: ignore[arg-type]
+        flag = Flag(f"{section}_{item.name}", section, item.name)
         _add_flag(group, flag, hints[item.name], help_text=helps.get(item.name, ""), default=argparse.SUPPRESS)
         flags.append(flag)
     return flags
@@ -253,7 +273,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", "-o", help="run directory to create (default: runs/<dataset>-<time>)")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --output")
     flags = [flag for section in GROUPS for flag in add_group_flags(parser, section)]
-    flags += _add_word2vec_flags(parser)
+    for section in OPTIONAL_GROUPS:
+        flags += _add_optional_group_flags(parser, section)
     flags += _add_classifier_flags(parser)
     parser.set_defaults(func=run, config_flags=flags)
 
@@ -288,23 +309,25 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
         values = flat_defaults()
     flags: list[Flag] = given.get("config_flags", [])
     classifier = dict(values.pop("classifier"))
-    word2vec_settings: dict[str, Any] = {}
+    optional: dict[str, dict[str, Any]] = {section: {} for section in OPTIONAL_GROUPS}
     for flag in flags:
         if flag.dest not in given:
             continue
         value = given[flag.dest]
         if flag.section == "classifier":
             classifier[flag.field] = value
-        elif flag.section == "word2vec":
-            word2vec_settings[flag.field] = value
+        elif flag.section in optional:
+            optional[flag.section][flag.field] = value
         else:
             values[flag.dest] = value
-    if given.get("word2vec") is False:
-        if word2vec_settings:
-            raise ConfigError("--no-word2vec cannot be combined with --word2vec-* settings")
-        values["word2vec"] = None
-    elif given.get("word2vec") or word2vec_settings:
-        values["word2vec"] = {**(values.get("word2vec") or {}), **word2vec_settings}
+    for section, settings in optional.items():
+        option = section.replace("_", "-")
+        if given.get(section) is False:
+            if settings:
+                raise ConfigError(f"--no-{option} cannot be combined with --{option}-* settings")
+            values[section] = None
+        elif given.get(section) or settings:
+            values[section] = {**(values.get(section) or {}), **settings}
     values["classifier"] = classifier
     return TrainConfig.from_dict(values)
 

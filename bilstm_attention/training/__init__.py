@@ -13,6 +13,7 @@ from bilstm_attention.training.config import (
     STRATEGY_CHOICES,
     DataConfig,
     FitConfig,
+    LanguageModelConfig,
     NgramConfig,
     RuntimeConfig,
     TextConfig,
@@ -22,6 +23,8 @@ from bilstm_attention.training.config import (
 # public name -> module that defines it (imported on first use: they need TensorFlow)
 _LAZY: dict[str, str] = {
     "AdversarialTraining": "bilstm_attention.training.adversarial",
+    "EncoderLanguageModel": "bilstm_attention.training.language_model",
+    "pretrain_encoder": "bilstm_attention.training.language_model",
     "EpochTimer": "bilstm_attention.training.trainer",
     "RunResult": "bilstm_attention.training.trainer",
     "resume": "bilstm_attention.training.trainer",
@@ -36,8 +39,10 @@ __all__ = [
     "STRATEGY_CHOICES",
     "AdversarialTraining",
     "DataConfig",
+    "EncoderLanguageModel",
     "EpochTimer",
     "FitConfig",
+    "LanguageModelConfig",
     "NgramConfig",
     "RunResult",
     "RuntimeConfig",
@@ -46,6 +51,7 @@ __all__ = [
     "bucket_boundaries",
     "inference_dataset",
     "make_strategy",
+    "pretrain_encoder",
     "resume",
     "train",
     "training_dataset",
@@ -59,6 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from bilstm_attention.training.adversarial import AdversarialTraining
     from bilstm_attention.training.devices import make_strategy
+    from bilstm_attention.training.language_model import EncoderLanguageModel, pretrain_encoder
     from bilstm_attention.training.trainer import EpochTimer, RunResult, resume, train
 
 

@@ -12,6 +12,8 @@ group         class                 what it holds
 ``fit``       :class:`FitConfig`    batches, epochs, early stopping
 ``runtime``   :class:`RuntimeConfig`  seed, distribution strategy, TensorBoard, cache
 ``word2vec``  ``Word2VecConfig``    word2vec pretraining of the embedding (``None``: off)
+``language_model`` ``LanguageModelConfig`` language-model pretraining of the embedding and
+                                    the first BiLSTM (``None``: off)
 ``classifier`` ``ClassifierConfig`` the model's sizes and rates
 ============  ====================  ======================================================
 
@@ -341,7 +343,9 @@ class RuntimeConfig(DictConfig):
         "_NUM_PROCESSES and _PROCESS_ID (JAX backend; process 0 writes the run)",
     )
     cache_dir: str | None = option(
-        None, "the encoded-dataset cache (default: $BILSTM_ATTENTION_CACHE or the user cache directory)"
+        None,
+        "the cache of encoded datasets and pretrained language models (default: $BILSTM_ATTENTION_CACHE or "
+        "the user cache directory)",
     )
 
     config_kind: ClassVar[str] = "runtime"
@@ -356,6 +360,43 @@ class RuntimeConfig(DictConfig):
             )
 
 
+@dataclass
+class LanguageModelConfig(DictConfig):
+    """Settings of the language-model pretraining of the embedding and first BiLSTM.
+
+    Attributes:
+        epochs: passes over the text.
+        output_vocab_size: the softmax predicts this many ids (counting padding and the
+            out-of-vocabulary id); rarer tokens are targets as out-of-vocabulary. The cost of
+            a step grows with it.
+        batch_size: reviews per batch.
+        learning_rate: Adam's learning rate.
+        dropout: dropout on the embedded tokens (the LSTM's own dropout applies too).
+        use_unlabeled: add the dataset's unlabeled reviews, when it has some (IMDB).
+    """
+
+    epochs: int = 1
+    output_vocab_size: int = 8_000
+    batch_size: int = 128
+    learning_rate: float = 0.002
+    dropout: float = 0.1
+    use_unlabeled: bool = True
+
+    config_kind: ClassVar[str] = "language_model"
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "output_vocab_size", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"language_model {name} must be a positive integer, got {value!r}")
+        if self.output_vocab_size < 3:
+            raise ConfigError(f"language_model output_vocab_size must be at least 3, got {self.output_vocab_size}")
+        if isinstance(self.learning_rate, bool) or not self.learning_rate > 0:
+            raise ConfigError(f"language_model learning_rate must be positive, got {self.learning_rate!r}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"language_model dropout must be in [0, 1), got {self.dropout!r}")
+
+
 #: The option groups of :class:`TrainConfig`, by attribute name.
 GROUPS: dict[str, type[DictConfig]] = {
     "data": DataConfig,
@@ -363,6 +404,13 @@ GROUPS: dict[str, type[DictConfig]] = {
     "ngrams": NgramConfig,
     "fit": FitConfig,
     "runtime": RuntimeConfig,
+}
+
+#: The optional groups of :class:`TrainConfig` (``None``: that pretraining is off), by
+#: attribute name; each is also a flat key holding the whole group.
+OPTIONAL_GROUPS: dict[str, type[DictConfig]] = {
+    "word2vec": Word2VecConfig,
+    "language_model": LanguageModelConfig,
 }
 
 
@@ -397,6 +445,9 @@ class TrainConfig(DictConfig):
         runtime: seed, strategy, TensorBoard, cache (:class:`RuntimeConfig`).
         word2vec: pretrain the embedding with word2vec on the training reviews (and the
             dataset's unlabeled ones) before training (``None``: random initialisation).
+        language_model: then pretrain the embedding and the first BiLSTM as forward and
+            backward language models on the same text (:class:`LanguageModelConfig`;
+            ``None``: off).
         classifier: the model's sizes and rates (``vocab_size``/``num_classes`` are filled in).
     """
 
@@ -406,6 +457,7 @@ class TrainConfig(DictConfig):
     fit: FitConfig = field(default_factory=FitConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     word2vec: Word2VecConfig | None = None
+    language_model: LanguageModelConfig | None = None
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
 
     config_kind: ClassVar[str] = "training"
@@ -419,8 +471,10 @@ class TrainConfig(DictConfig):
                 raise ConfigError(f"{name} must be a mapping of {name} settings, got {value!r}")
         if isinstance(self.classifier, dict):
             self.classifier = ClassifierConfig.from_dict(self.classifier)
-        if isinstance(self.word2vec, dict):
-            self.word2vec = Word2VecConfig.from_dict(self.word2vec)
+        for name, cls in OPTIONAL_GROUPS.items():
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                setattr(self, name, cls.from_dict(value))
         self.validate()
 
     def validate(self) -> None:
@@ -434,8 +488,10 @@ class TrainConfig(DictConfig):
             raise ConfigError("give exactly one of dataset (a registry name) and file (your own CSV/TSV)")
         if data.file is not None and (not data.text_column or not data.label_column):
             raise ConfigError("file needs text_column and label_column")
-        if self.word2vec is not None and not isinstance(self.word2vec, Word2VecConfig):
-            raise ConfigError(f"word2vec must be a mapping of word2vec settings or null, got {self.word2vec!r}")
+        for name, cls in OPTIONAL_GROUPS.items():
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, cls):
+                raise ConfigError(f"{name} must be a mapping of {name} settings or null, got {value!r}")
         if self.fit.adversarial_epsilon is not None and not self.classifier.normalize_embeddings:
             raise ConfigError(
                 "adversarial_epsilon needs normalize_embeddings (--normalize-embeddings): the perturbation is "
@@ -465,14 +521,14 @@ class TrainConfig(DictConfig):
         for key, value in values.items():
             if key in GROUPS:
                 nested[key] = value.to_dict() if isinstance(value, DictConfig) else value
-            elif key in ("word2vec", "classifier"):
+            elif key in OPTIONAL_GROUPS or key == "classifier":
                 nested[key] = value
             elif key in FLAT_NAMES:
                 flat[key] = value
             else:
                 unknown.append(key)
         if unknown:
-            known = sorted([*GROUPS, "word2vec", "classifier", *FLAT_NAMES])
+            known = sorted([*GROUPS, *OPTIONAL_GROUPS, "classifier", *FLAT_NAMES])
             raise ConfigError(
                 f"unknown {cls.config_kind} option(s): {', '.join(sorted(unknown))}; known: {', '.join(known)}"
             )
@@ -487,27 +543,30 @@ class TrainConfig(DictConfig):
         return cls(**nested)
 
     def to_flat_dict(self) -> dict[str, Any]:
-        """The single-level form: every group field under its flat name, plus ``word2vec``
-        and ``classifier`` (the pre-0.2 ``run.json`` form, recipes.yaml's keys)."""
+        """The single-level form: every group field under its flat name, plus the optional
+        groups (``word2vec``, ``language_model``) and ``classifier`` (the pre-0.2
+        ``run.json`` form, recipes.yaml's keys)."""
         flat: dict[str, Any] = {}
         for name, cls in GROUPS.items():
             group = getattr(self, name).to_dict()
             for item in dataclasses.fields(cls):  # type: ignore[arg-type]
                 flat[flat_name(item)] = group[item.name]
-        flat["word2vec"] = self.word2vec.to_dict() if self.word2vec is not None else None
+        for name in OPTIONAL_GROUPS:
+            value = getattr(self, name)
+            flat[name] = value.to_dict() if value is not None else None
         flat["classifier"] = self.classifier.to_dict()
         return flat
 
     def replace(self: T, **changes: Any) -> T:
         """A copy with ``changes`` applied: flat names (``epochs=1``), groups (``fit=FitConfig(...)``),
-        ``word2vec`` or ``classifier``.
+        an optional group (``word2vec``, ``language_model``) or ``classifier``.
 
         Raises:
             ConfigError: an unknown name (named), or a bad value.
         """
         values = self.to_dict()
         for key, value in changes.items():
-            if key in GROUPS or key in ("word2vec", "classifier"):
+            if key in GROUPS or key in OPTIONAL_GROUPS or key == "classifier":
                 values[key] = value.to_dict() if isinstance(value, DictConfig) else value
             elif key in FLAT_NAMES:
                 group_name, field_name = FLAT_NAMES[key]
@@ -531,7 +590,7 @@ class TrainConfig(DictConfig):
 
 def flat_defaults() -> dict[str, Any]:
     """Every group field's default under its flat name (before any dataset or recipe), plus
-    ``word2vec`` (``None``) and ``classifier`` (ClassifierConfig's defaults)."""
+    the optional groups (``None``) and ``classifier`` (ClassifierConfig's defaults)."""
     values: dict[str, Any] = {}
     for cls in GROUPS.values():
         for item in dataclasses.fields(cls):  # type: ignore[arg-type]
@@ -539,6 +598,6 @@ def flat_defaults() -> dict[str, Any]:
                 values[flat_name(item)] = item.default_factory()
             else:
                 values[flat_name(item)] = item.default
-    values["word2vec"] = None
+    values.update(dict.fromkeys(OPTIONAL_GROUPS))
     values["classifier"] = ClassifierConfig().to_dict()
     return values

@@ -7,7 +7,8 @@ module taking and returning typed values, so a notebook or a test can run them o
 2. :func:`build_features`   n-gram vocabulary, truncation, model inputs of every split
 3. :func:`start_run`        write what the run needs to be loaded and resumed (``run.json``,
                             tokenizer, vocabulary, n-grams)
-4. :func:`build_model`      build the classifier; word2vec pretraining of its embedding
+4. :func:`build_model`      build the classifier; word2vec pretraining of its embedding,
+                            language-model pretraining of its embedding and first BiLSTM
 5. :func:`fit`              Keras ``fit`` with checkpoints, resume state, early stopping
 6. :func:`fit_ngram_part`   the ensemble stage: NB-LR on the n-grams, averaged with the BiLSTM
                             (only with ``ngrams.model == "nblr"``)
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from bilstm_attention import data as data_lib
@@ -289,6 +291,7 @@ def _run(
         start_run(run, prepared, features, classifier_config)
     model = build_model(
         prepared,
+        features,
         classifier_config,
         strategy,
         timings,
@@ -491,6 +494,7 @@ def start_run(
 
 def build_model(
     prepared: PreparedData,
+    features: Features,
     classifier_config: ClassifierConfig,
     strategy: tf.distribute.Strategy,
     timings: Timings,
@@ -498,37 +502,80 @@ def build_model(
     pretrain: bool = True,
     verbose: int = 2,
 ) -> keras.Model:
-    """Stage 4: build the classifier under ``strategy`` and, with ``word2vec`` settings and
-    ``pretrain``, start its embedding from word2vec vectors (records ``pretrain_seconds`` and
-    ``pretrained_vectors``). A resumed run restores its weights instead (``pretrain=False``).
-    A :class:`NormalizedEmbedding` gets the vocabulary's training counts as its frequencies."""
+    """Stage 4: build the classifier under ``strategy`` and, with ``pretrain``, start it from
+    what the training (and unlabeled) reviews teach without labels:
+
+    - with ``word2vec`` settings, its embedding from word2vec vectors (records
+      ``pretrain_seconds`` and ``pretrained_vectors``; reading and tokenizing the unlabeled
+      reviews, ``unlabeled_tokenize_seconds``);
+    - then, with ``language_model`` settings, its embedding and first BiLSTM from forward and
+      backward language models (:mod:`bilstm_attention.training.language_model`; records
+      ``language_model_seconds``, ``language_model_loss``, ``language_model_tokens`` and
+      ``language_model_from_cache``).
+
+    A resumed run restores its weights instead (``pretrain=False``). A
+    :class:`NormalizedEmbedding` gets the vocabulary's training counts as its frequencies."""
+    config = prepared.config
     with strategy.scope():
         model = build_classifier(classifier_config)
     embedding = model.get_layer(EMBEDDING_LAYER_NAME)
     if isinstance(embedding, NormalizedEmbedding):
         embedding.set_frequencies(token_counts(prepared.vocabulary, embedding.input_dim))
-    if prepared.config.word2vec is not None and pretrain:
+    if not pretrain or (config.word2vec is None and config.language_model is None):
+        return model
+    wants_unlabeled = any(
+        settings is not None and settings.use_unlabeled for settings in (config.word2vec, config.language_model)
+    )
+    with _Stopwatch(timings, "unlabeled_tokenize_seconds"):
+        unlabeled = unlabeled_ids(prepared, verbose=verbose) if wants_unlabeled else []
+    if config.word2vec is not None:
         with _Stopwatch(timings, "pretrain_seconds"):
-            timings["pretrained_vectors"] = pretrain_embedding(model, prepared, verbose=verbose)
+            extra = unlabeled if config.word2vec.use_unlabeled else []
+            timings["pretrained_vectors"] = pretrain_embedding(model, prepared, extra, verbose=verbose)
+    if config.language_model is not None:
+        from bilstm_attention.training.language_model import pretrain_encoder
+
+        extra = features.spec.inputs(unlabeled).tokens if config.language_model.use_unlabeled and unlabeled else []
+        # the language models' heads and optimizer go where the classifier's variables are
+        with _Stopwatch(timings, "language_model_seconds"), strategy.scope():
+            report = pretrain_encoder(
+                model,
+                [*features.train.tokens, *extra],
+                config.language_model,
+                cache_dir=config.runtime.cache_dir or data_lib.default_cache_dir(),
+                seed=config.runtime.seed,
+                verbose=verbose,
+            )
+        timings["language_model_loss"] = report.loss
+        timings["language_model_tokens"] = report.tokens
+        timings["language_model_from_cache"] = report.from_cache
     return model
 
 
-def pretrain_embedding(model: keras.Model, prepared: PreparedData, *, verbose: int = 2) -> int:
-    """Put word2vec vectors learned on the training (and unlabeled) reviews into the model's
-    ``embedding`` layer; returns how many tokens got one."""
+def unlabeled_ids(prepared: PreparedData, *, verbose: int = 2) -> list[np.ndarray]:
+    """Token ids of the dataset's unlabeled reviews (IMDB's ``unsup``; none for the other
+    datasets and for a user's file), numbered with the run's vocabulary."""
+    config = prepared.config
+    spec = prepared.spec
+    if not spec.label_rule.unlabeled or config.data.file is not None:
+        return []
+    texts = data_lib.load_unlabeled(
+        spec.name, data_dir=config.data.data_dir, path=config.data.path, limit=config.data.limit
+    )
+    return prepared.vocabulary.encode_batch(prepared.tokenizer.tokenize_batch(texts, progress=verbose == 1))
+
+
+def pretrain_embedding(
+    model: keras.Model, prepared: PreparedData, unlabeled: list[np.ndarray] | None = None, *, verbose: int = 2
+) -> int:
+    """Put word2vec vectors learned on the training reviews (and ``unlabeled``, the token ids
+    of unlabeled ones) into the model's ``embedding`` layer; returns how many tokens got one."""
     config = prepared.config
     settings = config.word2vec
     assert settings is not None
-    id_lists = list(prepared.encoded.train.ids)
-    spec = prepared.spec
-    if settings.use_unlabeled and spec.label_rule.unlabeled and config.data.file is None:
-        texts = data_lib.load_unlabeled(
-            spec.name, data_dir=config.data.data_dir, path=config.data.path, limit=config.data.limit
-        )
-        id_lists += prepared.vocabulary.encode_batch(prepared.tokenizer.tokenize_batch(texts, progress=verbose == 1))
     layer = model.get_layer(EMBEDDING_LAYER_NAME)
     matrix, found = pretrain_embeddings(
-        id_lists,
+        [*prepared.encoded.train.ids, *(unlabeled or [])],
         keras.ops.convert_to_numpy(layer.embeddings),
         settings,
         seed=config.runtime.seed,
