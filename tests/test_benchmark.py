@@ -98,7 +98,10 @@ def test_imdb_seed_and_tuned_side_by_side(shared_datasets: Path, tmp_path: Path,
     [
         ("nsmc", None),
         ("steam", "steam/steam.partial.txt"),
-        ("naver_shopping", "naver_shopping/naver_shopping.preview.txt"),
+        # the same recipe as NSMC's on a 10-line preview file: in the slow run only
+        pytest.param(
+            "naver_shopping", "naver_shopping/naver_shopping.preview.txt", marks=pytest.mark.slow, id="naver_shopping"
+        ),
     ],
 )
 def test_korean_tuned_recipe_smoke(dataset: str, path: str | None, shared_datasets: Path, tmp_path: Path) -> None:

@@ -81,6 +81,7 @@ def test_each_direction_sees_only_its_own_side_of_the_review() -> None:
     np.testing.assert_allclose(np.asarray(model(padded_more)[1])[0, :5], backward[0, :5], atol=1e-5)
 
 
+@pytest.mark.slow  # trains for ~25 s; the option is off in every recipe
 def test_both_directions_learn_a_language_they_can_predict(tmp_path: Path) -> None:
     """On reviews that count up, the forward model learns "the next id is one more" and the
     backward one "the previous id is one less"; the classifier's BiLSTM keeps what they learned."""
@@ -127,6 +128,7 @@ def test_the_learned_weights_are_cached_by_data_and_settings(tmp_path: Path) -> 
     assert not again.from_cache and cached_file.is_file()
 
 
+@pytest.mark.slow  # trains for ~25 s; the option is off in every recipe
 def test_an_interrupted_pretraining_resumes_from_its_last_epoch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
