@@ -1,9 +1,9 @@
-"""Where IMDB batch inference could get faster on TensorFlow: three ways to run the same BiLSTM.
+"""Where IMDB batch inference could get faster on TensorFlow: one BiLSTM run several ways.
 
 The tuned IMDB model's inference is its two LSTM directions stepping over ~200 tokens per
 review. This script runs the same weights (Embedding 30k x 128, one BiLSTM(64) over the whole
-sequence, masked mean pooling, a sigmoid unit) on the same length-sorted batches three ways,
-alternating, and reports each one's median throughput:
+sequence, masked mean pooling, a sigmoid unit) on the same length-sorted batches in turn,
+and reports each way's median throughput:
 
 * ``graph``: a ``tf.function`` with dynamic shapes (what ``CompiledPredictor`` does for
   batches of more than a few reviews);
