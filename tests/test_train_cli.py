@@ -417,6 +417,37 @@ def test_killed_run_resumes_from_its_last_epoch(reviews_csv: Path, tmp_path: Pat
     assert not (run / "checkpoints" / "backup").exists()  # resume state removed after success
 
 
+def test_learning_rate_falls_after_each_epoch_that_is_not_the_best(reviews_csv: Path, tmp_path: Path) -> None:
+    run = tmp_path / "reduce-lr"
+    extra = ("--epochs", "6", "--patience", "0", "--reduce-lr-factor", "0.5")
+    adversarial = ("--normalize-embeddings", "--adversarial-epsilon", "1")  # the tuned recipe's path
+    assert main(train_args(reviews_csv, run, *extra, *adversarial)) == 0
+    with (run / "history.csv").open(newline="") as handle:
+        history = list(csv.DictReader(handle))
+    assert len(history) == 6
+    rates = [float(row["learning_rate"]) for row in history]  # the rate each epoch trained with
+    accuracies = [float(row["val_accuracy"]) for row in history]
+    assert rates[0] == pytest.approx(0.01)
+    best = float("-inf")
+    for epoch in range(5):
+        # an epoch that does not improve on the best validation accuracy halves the next one's rate
+        improved = accuracies[epoch] > best + 1e-4  # ReduceLROnPlateau's default min_delta
+        best = accuracies[epoch] if improved else best
+        expected = rates[epoch] if improved else rates[epoch] * 0.5
+        assert rates[epoch + 1] == pytest.approx(expected, rel=1e-5), (epoch, rates, accuracies)
+    assert rates[-1] < rates[0], (rates, accuracies)  # the easy task stops improving well before 6 epochs
+    saved = json.loads((run / "run.json").read_text())["train_config"]["fit"]
+    assert saved["reduce_lr_factor"] == 0.5
+
+
+@pytest.mark.parametrize("factor", ["0", "1", "1.5", "-0.5"])
+def test_reduce_lr_factor_outside_zero_one_is_refused(factor: str, reviews_csv: Path, tmp_path: Path, capsys) -> None:
+    assert main(train_args(reviews_csv, tmp_path / "run", "--reduce-lr-factor", factor)) != 0
+    error = capsys.readouterr().err
+    assert "reduce_lr_factor must be between 0 and 1" in error and factor in error
+    assert not (tmp_path / "run").exists()
+
+
 def test_mirrored_strategy_trains_on_two_logical_cpus(reviews_csv: Path, tmp_path: Path) -> None:
     run = tmp_path / "mirrored"
     # one padded shape, so the replicated step is traced once

@@ -148,11 +148,21 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
 def compile_classifier(
     model: keras.Model, config: ClassifierConfig, *, optimizer: keras.optimizers.Optimizer | None = None
 ) -> None:
-    """Compile ``model`` with Adam (or the given ``optimizer``, e.g. one shared with a training
-    wrapper) and the loss that fits ``config.num_classes``."""
+    """Compile ``model`` with Adam, AdamW with ``config.weight_decay`` (or the given
+    ``optimizer``, e.g. one shared with a training wrapper) and the loss that fits
+    ``config.num_classes``."""
     if optimizer is None:
         averaging = {} if config.ema_momentum is None else {"use_ema": True, "ema_momentum": config.ema_momentum}
-        optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm, **averaging)
+        if config.weight_decay is None:
+            optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm, **averaging)
+        else:
+            optimizer = keras.optimizers.AdamW(
+                learning_rate=config.learning_rate,
+                weight_decay=config.weight_decay,
+                clipnorm=config.clipnorm,
+                **averaging,
+            )
+            optimizer.exclude_from_weight_decay(var_names=["bias"])
     if config.num_classes == 2:
         loss: Any = "binary_crossentropy"
         metrics: list[Any] = [keras.metrics.BinaryAccuracy(name="accuracy")]

@@ -77,6 +77,10 @@ class ClassifierConfig(DictConfig):
         ema_momentum: keep an exponential moving average of the weights (Polyak averaging)
             with this momentum, e.g. 0.99; validation, the best-epoch checkpoint and the saved
             model use the averaged weights (``None`` = off).
+        weight_decay: decoupled weight decay (AdamW, Loshchilov & Hutter 2019): each step
+            every weight except the biases shrinks by ``learning_rate * weight_decay`` of
+            itself, e.g. 0.05 (``None`` = off, plain Adam). With ``normalize_embeddings`` the
+            table's scale cancels out, so the decay acts on the other layers only.
     """
 
     vocab_size: int = 10_000
@@ -98,6 +102,7 @@ class ClassifierConfig(DictConfig):
     learning_rate: float = 1e-3
     clipnorm: float | None = None
     ema_momentum: float | None = None
+    weight_decay: float | None = None
 
     config_kind: ClassVar[str] = "classifier"
 
@@ -134,3 +139,5 @@ class ClassifierConfig(DictConfig):
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
         if self.ema_momentum is not None and not 0.0 < self.ema_momentum < 1.0:
             raise ConfigError(f"ema_momentum must be in (0, 1), got {self.ema_momentum}")
+        if self.weight_decay is not None and not 0.0 < self.weight_decay < 1.0:
+            raise ConfigError(f"weight_decay must be in (0, 1) (or not given), got {self.weight_decay}")

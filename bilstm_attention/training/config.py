@@ -316,6 +316,12 @@ class FitConfig(DictConfig):
         "embeddings (needs --normalize-embeddings; off when not given)",
     )
     adversarial_weight: float = option(1.0, "weight of the adversarial loss next to the clean loss")
+    reduce_lr_factor: float | None = option(
+        None,
+        "multiply the learning rate by this factor (0 < f < 1) after every epoch whose validation accuracy "
+        "is not the best so far (Keras ReduceLROnPlateau; give --patience 2 or more so that the lower rate "
+        "gets an epoch; off when not given)",
+    )
 
     config_kind: ClassVar[str] = "fit"
 
@@ -328,6 +334,10 @@ class FitConfig(DictConfig):
             raise ConfigError(f"adversarial_epsilon must be positive (or not given), got {self.adversarial_epsilon!r}")
         if not self.adversarial_weight > 0:
             raise ConfigError(f"adversarial_weight must be positive, got {self.adversarial_weight!r}")
+        if self.reduce_lr_factor is not None and (
+            isinstance(self.reduce_lr_factor, bool) or not 0 < self.reduce_lr_factor < 1
+        ):
+            raise ConfigError(f"reduce_lr_factor must be between 0 and 1 (or not given), got {self.reduce_lr_factor!r}")
 
 
 @dataclass

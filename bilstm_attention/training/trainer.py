@@ -623,7 +623,8 @@ def fit(
 ) -> None:
     """Stage 5: ``model.fit`` on length-bucketed batches with the run's callbacks: resume
     state (``BackupAndRestore``), best-epoch checkpoint, ``history.csv``, early stopping,
-    TensorBoard. With early stopping the best epoch's weights are restored at the end.
+    TensorBoard; with ``fit.reduce_lr_factor`` the learning rate falls after each epoch that is
+    not the best so far. With early stopping the best epoch's weights are restored at the end.
     With ``fit.adversarial_epsilon`` the model is fitted through :class:`AdversarialTraining`
     (same weights, compiled as ``classifier_config`` says). ``shard``: this process's rows of
     every batch in distributed training. Records ``epoch_seconds``."""
@@ -660,6 +661,13 @@ def fit(
         embedding = model.get_layer(EMBEDDING_LAYER_NAME)
         if isinstance(embedding, NormalizedEmbedding):
             callbacks.append(EmbeddingStatisticsRefresh(embedding))
+    if config.fit.reduce_lr_factor is not None:
+        # before the CSV log, which then records the rate each epoch trained with
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_accuracy", mode="max", factor=config.fit.reduce_lr_factor, patience=0, verbose=verbose
+            )
+        )
     callbacks += [
         keras.callbacks.ModelCheckpoint(
             str(run.best_checkpoint),
