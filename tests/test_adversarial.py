@@ -197,6 +197,54 @@ def test_the_perturbation_raises_the_loss_more_than_its_opposite() -> None:
     assert loss(r) > loss(random)
 
 
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="the reference gradients are taken with tf.GradientTape")
+@pytest.mark.parametrize("weight", [0.5, 2.0])
+def test_an_sgd_step_moves_the_weights_by_the_clean_plus_weighted_adversarial_gradient(weight: float) -> None:
+    """The step against gradients taken here one loss at a time: the perturbation from the
+    clean loss's gradient w.r.t. the embedding output, then ``w - lr * (g_clean + weight * g_adv)``."""
+    import tensorflow as tf
+
+    inputs = _batch(seed=4)
+    learning_rate, epsilon = 0.5, 2.0
+    x, y = inputs["x"], inputs["y"]
+    start = [inputs[f"w{index}"] for index in range(len(build_classifier(CONFIG, compile=False).weights))]
+
+    reference = build_classifier(CONFIG, compile=False)
+    reference.set_weights(start)
+    embedding = reference.get_layer("embedding")
+
+    def loss_with(perturbation: tf.Tensor) -> tf.Tensor:
+        with embedding.perturbed(perturbation):
+            return tf.reduce_mean(keras.losses.binary_crossentropy(y, reference(x, training=True)))
+
+    delta = tf.zeros((*x.shape, CONFIG.embedding_dim))
+    with tf.GradientTape() as tape:
+        tape.watch(delta)
+        clean = loss_with(delta)
+    r_adv = adversarial_direction(tape.gradient(clean, delta), x, epsilon)
+    variables = reference.trainable_variables
+    with tf.GradientTape() as tape:
+        clean = loss_with(delta)
+    clean_gradients = tape.gradient(clean, variables)
+    with tf.GradientTape() as tape:
+        adversarial = loss_with(r_adv)
+    adversarial_gradients = tape.gradient(adversarial, variables)
+    expected = [
+        v.numpy() - learning_rate * (tf.convert_to_tensor(c) + weight * tf.convert_to_tensor(a)).numpy()
+        for v, c, a in zip(variables, clean_gradients, adversarial_gradients)
+    ]
+
+    classifier = build_classifier(CONFIG, compile=False)
+    classifier.set_weights(start)
+    model = AdversarialTraining(classifier, epsilon=epsilon, weight=weight)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="binary_crossentropy")
+    model.train_on_batch(x, y)
+    for got, want in zip(classifier.trainable_weights, expected):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(got), want, atol=1e-5)
+    # the step moved every weight the losses reach
+    assert all(not np.allclose(want, v.numpy(), atol=1e-6) for want, v in zip(expected, variables))
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("jax") is None or importlib.util.find_spec("tensorflow") is None,
     reason="needs both jax and tensorflow",

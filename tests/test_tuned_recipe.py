@@ -267,10 +267,13 @@ def test_config_round_trips_word2vec_settings() -> None:
 def test_tuned_recipe_uses_word2vec_and_nblr() -> None:
     from bilstm_attention.training.recipes import recipe_config
 
+    units = {"imdb": [64], "nsmc": [128], "steam": [64], "naver_shopping": [64]}
+    batches = {"imdb": 256, "nsmc": 256, "steam": 128, "naver_shopping": 512}
     for dataset in ("imdb", "nsmc", "steam", "naver_shopping"):
         config = recipe_config(dataset, "tuned")
         assert config.ngrams.model == "nblr" and config.ngrams.order == 3 and config.word2vec is not None
-        assert config.classifier.lstm_units == [64] and config.fit.bucketing and not config.fit.pad_to_max_length
+        assert config.classifier.lstm_units == units[dataset] and config.fit.batch_size == batches[dataset]
+        assert config.fit.bucketing and not config.fit.pad_to_max_length
 
 
 def test_nblr_ensemble_run_end_to_end(tmp_path: Path, capsys) -> None:

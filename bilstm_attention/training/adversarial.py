@@ -50,6 +50,17 @@ def adversarial_direction(gradient: Any, token_ids: Any, epsilon: float) -> Any:
     return ops.stop_gradient(epsilon * gradient / norm)
 
 
+def _weighted_sum(clean: Any, adversarial: Any, weight: float) -> Any:
+    """``clean + weight * adversarial`` for two TensorFlow gradients of one variable (``None``
+    for a variable a loss does not reach; sparse gradients made dense)."""
+    import tensorflow as tf
+
+    if adversarial is None:
+        return clean
+    adversarial = tf.convert_to_tensor(adversarial) * weight
+    return adversarial if clean is None else tf.convert_to_tensor(clean) + adversarial
+
+
 @keras.saving.register_keras_serializable(package="bilstm_attention")
 class AdversarialTraining(keras.Model):
     """Trains ``classifier`` with the adversarial loss added; predicts and evaluates as it does.
@@ -124,22 +135,31 @@ class AdversarialTraining(keras.Model):
         import tensorflow as tf
 
         x, y, sample_weight = _unpack(data)
+        variables = self.trainable_variables
         delta = self._zero_perturbation(x)
+        # One backward pass of the clean loss gives both its weight gradients and the gradient
+        # the perturbation follows (the gradient w.r.t. a zero perturbation), as on JAX; a
+        # second pass gives the adversarial loss's weight gradients. Differentiating their sum
+        # instead would run the clean backward pass twice.
         with tf.GradientTape() as tape:
-            with tf.GradientTape() as inner:
-                inner.watch(delta)
-                with self.embedding.perturbed(delta):
-                    y_pred = self(x, training=True)
-                loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
-            r_adv = adversarial_direction(inner.gradient(loss, delta), _token_ids(x), self.epsilon)
+            tape.watch(delta)
+            with self.embedding.perturbed(delta):
+                y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+        *gradients, delta_gradient = tape.gradient(loss, [*variables, delta])
+        r_adv = adversarial_direction(delta_gradient, _token_ids(x), self.epsilon)
+        with tf.GradientTape() as tape:
             with self.embedding.perturbed(r_adv):
                 adversarial_pred = self(x, training=True)
             adversarial_loss = self.compute_loss(
                 x=x, y=y, y_pred=adversarial_pred, sample_weight=sample_weight, training=True
             )
-            total = loss + self.weight * adversarial_loss
-        variables = self.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(total, variables), variables))
+        adversarial_gradients = tape.gradient(adversarial_loss, variables)
+        total = [
+            _weighted_sum(clean, adversarial, self.weight)
+            for clean, adversarial in zip(gradients, adversarial_gradients)
+        ]
+        self.optimizer.apply_gradients(zip(total, variables))
         return self._report(x, y, y_pred, loss, sample_weight)
 
     # --- JAX ---------------------------------------------------------------------------------
