@@ -269,11 +269,16 @@ def test_tuned_recipe_uses_word2vec_and_nblr() -> None:
 
     units = {"imdb": [64], "nsmc": [128], "steam": [64], "naver_shopping": [64]}
     batches = {"imdb": 256, "nsmc": 256, "steam": 128, "naver_shopping": 512}
+    # Steam alone feeds Mecab morphemes with their tags (research log, session 12)
+    options = {"imdb": {}, "nsmc": {}, "steam": {"form": "morph_tag"}, "naver_shopping": {}}
     for dataset in ("imdb", "nsmc", "steam", "naver_shopping"):
         config = recipe_config(dataset, "tuned")
         assert config.ngrams.model == "nblr" and config.ngrams.order == 3 and config.word2vec is not None
         assert config.classifier.lstm_units == units[dataset] and config.fit.batch_size == batches[dataset]
         assert config.fit.bucketing and not config.fit.pad_to_max_length
+        assert config.text.tokenizer_options == options[dataset]
+    # the tutorial's recipe keeps the tutorial's plain morphemes
+    assert recipe_config("steam", "seed").text.tokenizer_options == {"stopwords": "steam_seed"}
 
 
 def test_nblr_ensemble_run_end_to_end(tmp_path: Path, capsys) -> None:
