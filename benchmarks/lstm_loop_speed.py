@@ -25,7 +25,6 @@ ids they hold. Example::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -94,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import tensorflow as tf
 
-    from bilstm_attention.evaluation.benchmark import machine_description, runtime_settings, versions
-    from bilstm_attention.fileio import write_json
+    from bilstm_attention.evaluation.benchmark import save_speed_report
     from bilstm_attention.inference.prediction import _pad_array, padded_batch
     from bilstm_attention.model import ClassifierConfig, build_classifier
 
@@ -151,17 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         "max_abs_difference_to_graph": {
             name: float(np.max(np.abs(outputs[name] - outputs["graph"]))) for name in ways if name != "classifier"
         },
-        "load_average_before": load_before,
-        "load_average_after": os.getloadavg(),
-        "runtime": runtime_settings(),
-        "machine": machine_description(),
-        "versions": versions(),
-        "command": " ".join(sys.argv),
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    print(json.dumps({k: v for k, v in report.items() if k not in ("machine", "versions", "runtime")}, indent=2))
-    write_json(Path(args.output), report)
-    print(f"saved {args.output}")
+    save_speed_report(args.output, report, load_before)
     return 0
 
 

@@ -126,3 +126,17 @@ def test_recipes_are_complete_training_configurations() -> None:
     assert recipe_config("shopping", "seed").data.dataset == "naver_shopping"  # aliases resolve
     with pytest.raises(ConfigError, match="unknown recipe 'fast'"):
         recipe_config("imdb", "fast")
+
+
+def test_save_speed_report_records_the_context_of_the_figures(tmp_path: Path, capsys) -> None:
+    from bilstm_attention.evaluation.benchmark import save_speed_report
+
+    path = tmp_path / "speed.json"
+    save_speed_report(path, {"reviews_per_second": {"graph": 1234.5}}, (1.5, 1.25, 1.0))
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert report["reviews_per_second"] == {"graph": 1234.5}
+    assert report["load_average_before"] == [1.5, 1.25, 1.0] and len(report["load_average_after"]) == 3
+    assert report["runtime"]["backend"] and report["machine"]["logical_cores"] >= 1
+    assert "keras" in report["versions"] and report["command"] and report["finished_at"]
+    printed = capsys.readouterr().out
+    assert '"graph": 1234.5' in printed and f"saved {path}" in printed and '"machine"' not in printed

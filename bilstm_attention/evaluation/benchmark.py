@@ -136,6 +136,27 @@ class PeakMemory:
             self._thread.join()
 
 
+def save_speed_report(path: str | Path, report: dict[str, Any], load_before: Any) -> None:
+    """Complete a benchmark script's ``report`` with what its figures depend on (the load
+    average before and after, :func:`runtime_settings`, :func:`machine_description`,
+    :func:`versions`, the command and the time), print it without the machine and version
+    facts, and write it atomically to ``path`` as JSON."""
+    import json
+
+    report.update(
+        load_average_before=list(load_before),
+        load_average_after=list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        runtime=runtime_settings(),
+        machine=machine_description(),
+        versions=versions(),
+        command=" ".join(sys.argv),
+        finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
+    print(json.dumps({k: v for k, v in report.items() if k not in ("machine", "versions", "runtime")}, indent=2))
+    write_json(Path(path), report)
+    print(f"saved {path}")
+
+
 def runtime_settings() -> dict[str, Any]:
     """What shapes a speed figure besides the code: the Keras backend, TensorFlow's thread
     pools, the thread/XLA environment variables and the machine's load average (1, 5, 15
