@@ -269,7 +269,7 @@ def test_tuned_recipe_uses_word2vec_and_nblr() -> None:
 
     units = {"imdb": [64], "nsmc": [128], "steam": [64], "naver_shopping": [64]}
     batches = {"imdb": 256, "nsmc": 256, "steam": 128, "naver_shopping": 512}
-    # Steam alone feeds Mecab morphemes with their tags (research log, session 12)
+    # Steam alone feeds Mecab morphemes with their tags (research log, session 13)
     options = {"imdb": {}, "nsmc": {}, "steam": {"form": "morph_tag"}, "naver_shopping": {}}
     for dataset in ("imdb", "nsmc", "steam", "naver_shopping"):
         config = recipe_config(dataset, "tuned")

@@ -1,4 +1,4 @@
-"""The BiLSTM of one trained run averaged with the NB-LR of another (research log, session 12).
+"""The BiLSTM of one trained run averaged with the NB-LR of another (research log, session 13).
 
 Both runs are tuned-recipe ensembles trained on the same registry dataset (so the same
 validation slice); they differ in what their parts saw, e.g. Mecab morphemes with their tags
@@ -35,6 +35,8 @@ def parts(run: str, texts: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, 
     if found is None:
         raise SystemExit(f"{run} is not an ensemble (no NB-LR part)")
     weight, deep_output = found
+    if weight >= 1.0:
+        raise SystemExit(f"{run} gives NB-LR no weight: its NB-LR probability cannot be read back")
     both = keras.Model(model.model.inputs, [model.model.output, deep_output])
     result = {}
     for split, split_texts in texts.items():
