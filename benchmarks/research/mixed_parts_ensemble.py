@@ -24,6 +24,7 @@ from common import DATA_DIR, PATHS, RESULTS
 from bilstm_attention import data as data_lib
 from bilstm_attention import load_model
 from bilstm_attention.features.nblr import best_mix_weight
+from bilstm_attention.fileio import write_json
 from bilstm_attention.inference.prediction import predict_probabilities
 from bilstm_attention.model import ensemble_parts
 
@@ -83,8 +84,7 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row))
     output = args.output or RESULTS / f"mixed_parts_ensemble-{args.dataset}.json"
-    with open(output, "w", encoding="utf-8") as handle:
-        json.dump(rows, handle, indent=1)
+    write_json(output, rows)
     print(f"saved {output}")
 
 

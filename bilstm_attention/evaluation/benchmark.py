@@ -8,6 +8,7 @@ tokenization time and peak memory. Results go to a JSON file per recipe and a Ma
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shlex
@@ -141,8 +142,6 @@ def save_speed_report(path: str | Path, report: dict[str, Any], load_before: Any
     average before and after, :func:`runtime_settings`, :func:`machine_description`,
     :func:`versions`, the command and the time), print it without the machine and version
     facts, and write it atomically to ``path`` as JSON."""
-    import json
-
     report.update(
         load_average_before=list(load_before),
         load_average_after=list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
