@@ -142,7 +142,7 @@ def test_parse_attention() -> None:
         ({}, "give exactly one of dataset"),
         ({"dataset": "imdb", "file": "x.csv"}, "give exactly one of dataset"),
         ({"file": "x.csv"}, "file needs text_column and label_column"),
-        ({"dataset": "imdb", "ngram_order": 4}, "ngram_order must be 0"),
+        ({"dataset": "imdb", "ngram_order": 4}, r"ngram_order must be from 0 \(off\) to 3"),
         ({"dataset": "imdb", "batch_size": 0}, "batch_size must be positive"),
         ({"dataset": "imdb", "truncation": "middle"}, "unknown truncation 'middle'"),
         ({"dataset": "imdb", "strategy": "tpu"}, "unknown strategy 'tpu'"),

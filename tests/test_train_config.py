@@ -100,7 +100,7 @@ def test_replace_takes_flat_names_and_groups() -> None:
 
 
 def test_old_flat_attributes_still_read_with_a_deprecation_warning() -> None:
-    config = recipe_config("nsmc", "tuned")
+    config = recipe_config("imdb", "tuned")
     with pytest.warns(DeprecationWarning, match=r"TrainConfig.ngram_order is deprecated; use TrainConfig.ngrams.order"):
         assert config.ngram_order == 3
     with pytest.raises(AttributeError, match="no attribute 'nonesuch'"):

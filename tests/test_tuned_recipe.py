@@ -243,7 +243,7 @@ def test_ensemble_needs_a_two_class_model() -> None:
     ("values", "message"),
     [
         ({"ngram_model": "stacked"}, "unknown ngram_model 'stacked'"),
-        ({"ngram_model": "nblr"}, "needs ngram_order"),
+        ({"ngram_model": "nblr"}, "needs an ngram_order from 1 to 3"),
         ({"ngram_order": 2, "ngram_model": "nblr", "nblr_c": [0]}, "nblr_c must be a list of positive numbers"),
         ({"nblr_alpha": -1}, "nblr_alpha must be positive"),
         ({"word2vec": {"epochs": 0}}, "word2vec epochs must be a positive integer"),
@@ -269,11 +269,14 @@ def test_tuned_recipe_uses_word2vec_and_nblr() -> None:
 
     units = {"imdb": [64], "nsmc": [128], "steam": [64], "naver_shopping": [64]}
     batches = {"imdb": 256, "nsmc": 256, "steam": 128, "naver_shopping": 512}
-    # Steam alone feeds Mecab morphemes with their tags (research log, session 13)
-    options = {"imdb": {}, "nsmc": {}, "steam": {"form": "morph_tag"}, "naver_shopping": {}}
+    # Steam and NSMC feed Mecab morphemes with their tags (research log, sessions 13-14)
+    options = {"imdb": {}, "nsmc": {"form": "morph_tag"}, "steam": {"form": "morph_tag"}, "naver_shopping": {}}
+    # NSMC's NB-LR reads character 1-4-grams of the squeezed text (session 14), the others token 1-3-grams
+    ngrams = {"imdb": ("token", 3), "nsmc": ("char", 4), "steam": ("token", 3), "naver_shopping": ("token", 3)}
     for dataset in ("imdb", "nsmc", "steam", "naver_shopping"):
         config = recipe_config(dataset, "tuned")
-        assert config.ngrams.model == "nblr" and config.ngrams.order == 3 and config.word2vec is not None
+        assert config.ngrams.model == "nblr" and config.word2vec is not None
+        assert (config.ngrams.unit, config.ngrams.order) == ngrams[dataset]
         assert config.classifier.lstm_units == units[dataset] and config.fit.batch_size == batches[dataset]
         assert config.fit.bucketing and not config.fit.pad_to_max_length
         assert config.text.tokenizer_options == options[dataset]
@@ -345,3 +348,43 @@ def test_nblr_ensemble_run_end_to_end(tmp_path: Path, capsys) -> None:
         )
         == 0
     )
+
+
+def test_nblr_over_character_ngrams_end_to_end(tmp_path: Path) -> None:
+    """``--ngram-unit char``: NB-LR reads the characters of the squeezed text, not the tokens;
+    the run saves that vocabulary, and a loaded model encodes raw texts the same way."""
+    from bilstm_attention import load_model
+    from bilstm_attention.cli import main
+    from bilstm_attention.features.ngrams import CharNgramVocabulary, load_ngram_vocabulary
+    from tests.test_train_cli import train_args, write_reviews
+
+    reviews = write_reviews(tmp_path / "reviews.csv", 400, seed=6)
+    run = tmp_path / "chars"
+    argv = train_args(
+        reviews,
+        run,
+        "--epochs",
+        "1",
+        "--ngram-unit",
+        "char",
+        "--ngram-order",
+        "5",
+        "--ngram-model",
+        "nblr",
+        "--lstm-units",
+        "8",
+    )
+    assert main(argv) == 0
+    info = json.loads((run / "run.json").read_text())
+    assert info["train_config"]["ngrams"]["unit"] == "char" and info["train_config"]["ngrams"]["order"] == 5
+    ngrams = load_ngram_vocabulary(run / "ngrams.npz")
+    assert isinstance(ngrams, CharNgramVocabulary) and ngrams.order == 5
+    assert "great" in ngrams.ngrams and "t s" not in ngrams.ngrams  # spaces are squeezed out
+    report = json.loads((run / "metrics.json").read_text())
+    assert report["ensemble"]["nblr_test_accuracy"] > 0.9 and report["test"]["accuracy"] > 0.9
+    model = load_model(run)
+    spaced, squeezed = model.encode(["superb  film", "superbfilm"]).ngrams
+    assert spaced.tolist() == squeezed.tolist() and len(spaced) > 0
+    probabilities = model.predict(["great superb film", "dull awful film"])
+    assert probabilities[0] > 0.5 > probabilities[1]
+    assert model.explain("the film was great").tokens == ["the", "film", "was", "great"]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from bilstm_attention.errors import ConfigError
-from bilstm_attention.features.ngrams import NgramVocabulary
+from bilstm_attention.features.ngrams import CharNgramVocabulary, NgramVocabulary
 
 TRUNCATION_CHOICES: tuple[str, ...] = ("head", "tail", "head_tail")
 
@@ -82,20 +82,31 @@ class FeatureSpec:
         truncation: ``head``, ``tail`` or ``head_tail``.
         deep_vocab_size: ids from this one up are out of vocabulary for the BiLSTM.
         pad_to: fixed padded length (the seed recipe), or ``None`` for per-batch padding.
-        ngrams: the n-gram vocabulary of the wide branch (it sees the whole review).
+        ngrams: the n-gram vocabulary of the wide branch (it sees the whole review): of token
+            ids, or of the text's characters.
     """
 
     max_length: int | None
     truncation: str
     deep_vocab_size: int
     pad_to: int | None = None
-    ngrams: NgramVocabulary | None = None
+    ngrams: NgramVocabulary | CharNgramVocabulary | None = None
 
-    def inputs(self, ids: Sequence[np.ndarray]) -> ModelInputs:
-        """Model inputs for the full (untruncated) token ids of some reviews."""
-        tokens = truncate(clip_vocabulary(ids, self.deep_vocab_size), self.max_length, self.truncation)
-        ngrams = self.ngrams.encode_batch(ids) if self.ngrams is not None else None
-        return ModelInputs(tokens, ngrams)
+    def tokens(self, ids: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The BiLSTM's input for the full (untruncated) token ids of some reviews."""
+        return truncate(clip_vocabulary(ids, self.deep_vocab_size), self.max_length, self.truncation)
+
+    def inputs(self, ids: Sequence[np.ndarray], texts: Sequence[str] | None = None) -> ModelInputs:
+        """Model inputs for the full (untruncated) token ids of some reviews and, when the
+        n-grams are characters, their texts (in the same order)."""
+        ngrams = None
+        if isinstance(self.ngrams, CharNgramVocabulary):
+            if texts is None or len(texts) != len(ids):
+                raise ConfigError("character n-grams need the reviews' texts next to their token ids")
+            ngrams = self.ngrams.encode_batch(texts)
+        elif self.ngrams is not None:
+            ngrams = self.ngrams.encode_batch(ids)
+        return ModelInputs(self.tokens(ids), ngrams)
 
     def to_json(self) -> dict[str, Any]:
         """The settings (without the n-gram table, which is saved on its own)."""

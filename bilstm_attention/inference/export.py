@@ -199,6 +199,7 @@ def _description(model: Any, inputs: dict[str, list[int | None]], ensemble: bool
             "tokenizer": "tokenizer.json",
             "vocabulary": "vocabulary.json",
             "ngrams": "ngrams.npz" if features.ngrams is not None else None,
+            "ngram_unit": features.ngrams.unit if features.ngrams is not None else None,
             "padding_id": 0,
             "unknown_id": 1,
             "deep_vocab_size": features.deep_vocab_size,
@@ -260,7 +261,13 @@ def _readme(description: dict[str, Any]) -> str:
         + (f" to exactly {prep['pad_to']} ids." if prep["pad_to"] else " to the batch's longest."),
         "Ids from `deep_vocab_size` up are mapped to the unknown id inside the graph.",
     ]
-    if prep["ngrams"]:
+    if prep["ngrams"] and prep.get("ngram_unit") == "char":
+        lines.append(
+            "`ngram_ids` are the review's character n-gram ids from `ngrams.npz` (feature id i + 1 "
+            "for `ngrams[i]`, over the text in Unicode NFC with its whitespace removed; 0 = "
+            "padding), as `SentimentModel.encode` computes them."
+        )
+    elif prep["ngrams"]:
         lines.append(
             "`ngram_ids` are the review's n-gram ids from `ngrams.npz` (over the full, untruncated "
             "token ids; 0 = padding), as `SentimentModel.encode` computes them."

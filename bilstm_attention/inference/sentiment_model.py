@@ -14,7 +14,7 @@ import numpy as np
 
 from bilstm_attention.errors import ConfigError, DataError, ModelLoadError
 from bilstm_attention.features.inputs import TRUNCATION_CHOICES, FeatureSpec, ModelInputs, kept_slices
-from bilstm_attention.features.ngrams import NgramVocabulary
+from bilstm_attention.features.ngrams import load_ngram_vocabulary
 from bilstm_attention.inference.prediction import compiled_predictor, padded_batch, predict_probabilities
 from bilstm_attention.model import NGRAM_INPUT_NAME, TOKEN_INPUT_NAME, attention_model, ensemble_parts
 from bilstm_attention.run_dir import RunDirectory
@@ -99,8 +99,9 @@ class SentimentModel:
         """Model inputs for ``texts``, prepared as in training."""
         if isinstance(texts, str):
             raise ConfigError("texts must be a list of strings, not one string (wrap it in a list)")
-        token_lists = self.tokenizer.tokenize_batch(list(texts), progress=progress)
-        return self.features.inputs(self.vocabulary.encode_batch(token_lists))
+        texts = list(texts)
+        token_lists = self.tokenizer.tokenize_batch(texts, progress=progress)
+        return self.features.inputs(self.vocabulary.encode_batch(token_lists), texts)
 
     def predict_inputs(self, inputs: ModelInputs, *, batch_size: int = 256) -> np.ndarray:
         """Probabilities for inputs from :meth:`encode`."""
@@ -124,7 +125,7 @@ class SentimentModel:
             raise ConfigError(f"explain takes one string, got {type(text).__name__}")
         text = clean_text(text)  # lone surrogates -> U+FFFD, as the tokenizer sees it
         tokens = self.tokenizer.tokenize(text)
-        inputs = self.features.inputs(self.vocabulary.encode_batch([tokens]))
+        inputs = self.features.inputs(self.vocabulary.encode_batch([tokens]), [text])
         ids = inputs.tokens[0]
         parts = kept_slices(len(tokens), self.features.max_length, self.features.truncation)
         tokens = [token for part in parts for token in tokens[part]] or [""]
@@ -211,7 +212,7 @@ def load_model(path: str | Path, *, check: bool = True) -> SentimentModel:
         if not run.ngrams_file.is_file():
             raise ModelLoadError(f"{run.root} is incomplete: {run.ngrams_file.name} is missing")
         try:
-            ngrams = NgramVocabulary.load(run.ngrams_file)
+            ngrams = load_ngram_vocabulary(run.ngrams_file)
         except (DataError, ConfigError) as exc:
             raise ModelLoadError(str(exc)) from exc
     try:

@@ -42,6 +42,7 @@ from typing import Any, ClassVar, TypeVar
 from bilstm_attention.config_base import DictConfig
 from bilstm_attention.errors import ConfigError
 from bilstm_attention.features.inputs import TRUNCATION_CHOICES
+from bilstm_attention.features.ngrams import MAX_CHAR_ORDER, MAX_ORDER, NGRAM_UNITS
 from bilstm_attention.features.word2vec import Word2VecConfig
 from bilstm_attention.model.config import ClassifierConfig
 
@@ -244,7 +245,17 @@ class NgramConfig(DictConfig):
     """
 
     order: int = option(
-        0, "longest n-gram of the bag-of-n-grams part (0: off, 2: uni+bigrams, 3: up to trigrams)", flat="ngram_order"
+        0,
+        "longest n-gram of the bag-of-n-grams part (0: off, 2: uni+bigrams, 3: up to trigrams; "
+        f"up to {MAX_CHAR_ORDER} with --ngram-unit char)",
+        flat="ngram_order",
+    )
+    unit: str = option(
+        "token",
+        "token: n-grams of the tokenizer's tokens; char: character n-grams of the review with its "
+        "spaces removed (for loosely spaced text such as Korean reviews)",
+        flat="ngram_unit",
+        choices=NGRAM_UNITS,
     )
     vocab_size: int = option(1_000_000, "the most n-grams kept (by document frequency)", flat="ngram_vocab_size")
     min_count: int = option(2, "n-grams in fewer training reviews are dropped", flat="ngram_min_count")
@@ -274,16 +285,21 @@ class NgramConfig(DictConfig):
     def __post_init__(self) -> None:
         if self.model not in NGRAM_MODEL_CHOICES:
             raise ConfigError(f"unknown ngram_model {self.model!r}; choose one of: {', '.join(NGRAM_MODEL_CHOICES)}")
+        if self.unit not in NGRAM_UNITS:
+            raise ConfigError(f"unknown ngram_unit {self.unit!r}; choose one of: {', '.join(NGRAM_UNITS)}")
+        longest = MAX_CHAR_ORDER if self.unit == "char" else MAX_ORDER
         if self.model == "nblr" and not self.order:
-            raise ConfigError("ngram_model 'nblr' needs ngram_order 1, 2 or 3")
+            raise ConfigError(f"ngram_model 'nblr' needs an ngram_order from 1 to {longest}")
         if not self.nblr_c or any(
             not isinstance(c, (int, float)) or isinstance(c, bool) or c <= 0 for c in self.nblr_c
         ):
             raise ConfigError(f"nblr_c must be a list of positive numbers, got {self.nblr_c!r}")
         if isinstance(self.nblr_alpha, bool) or not isinstance(self.nblr_alpha, (int, float)) or self.nblr_alpha <= 0:
             raise ConfigError(f"nblr_alpha must be positive, got {self.nblr_alpha!r}")
-        if not 0 <= self.order <= 3:
-            raise ConfigError(f"ngram_order must be 0 (off), 1, 2 or 3, got {self.order}")
+        if not 0 <= self.order <= longest:
+            raise ConfigError(
+                f"ngram_order must be from 0 (off) to {longest} with ngram_unit {self.unit}, got {self.order}"
+            )
         for name in ("vocab_size", "min_count", "token_vocab_size"):
             value = getattr(self, name)
             if value < 1:

@@ -45,7 +45,7 @@ from bilstm_attention.features.nblr import (
     fit_nblr,
     ngram_matrix,
 )
-from bilstm_attention.features.ngrams import NgramVocabulary
+from bilstm_attention.features.ngrams import CharNgramVocabulary, NgramVocabulary
 from bilstm_attention.features.pipeline import training_dataset
 from bilstm_attention.features.word2vec import pretrain_embeddings
 from bilstm_attention.fileio import save_keras_model, write_json
@@ -145,7 +145,7 @@ class Features:
     train: ModelInputs
     validation: ModelInputs
     test: ModelInputs
-    ngrams: NgramVocabulary | None = None
+    ngrams: NgramVocabulary | CharNgramVocabulary | None = None
 
     @property
     def pad_to(self) -> int | None:
@@ -417,14 +417,12 @@ def build_features(prepared: PreparedData, timings: Timings) -> Features:
     ngram_config = config.ngrams
     ngrams = None
     if ngram_config.order:
+        sizes = {"order": ngram_config.order, "max_size": ngram_config.vocab_size, "min_count": ngram_config.min_count}
         with _Stopwatch(timings, "ngram_vocabulary_seconds"):
-            ngrams = NgramVocabulary.build(
-                prepared.encoded.train.ids,
-                order=ngram_config.order,
-                base=len(prepared.vocabulary) + 1,
-                max_size=ngram_config.vocab_size,
-                min_count=ngram_config.min_count,
-            )
+            if ngram_config.unit == "char":
+                ngrams = CharNgramVocabulary.build(prepared.splits.train.texts, **sizes)
+            else:
+                ngrams = NgramVocabulary.build(prepared.encoded.train.ids, base=len(prepared.vocabulary) + 1, **sizes)
     if ngram_config.ensemble and prepared.num_classes != 2:
         raise ConfigError(f"ngram_model 'nblr' needs two classes; {prepared.spec.name!r} has {prepared.num_classes}")
     assert config.text.vocab_size is not None  # resolve_defaults
@@ -438,9 +436,9 @@ def build_features(prepared: PreparedData, timings: Timings) -> Features:
     encoded = prepared.encoded
     return Features(
         spec,
-        train=spec.inputs(encoded.train.ids),
-        validation=spec.inputs(encoded.validation.ids),
-        test=spec.inputs(encoded.test.ids),
+        train=spec.inputs(encoded.train.ids, prepared.splits.train.texts),
+        validation=spec.inputs(encoded.validation.ids, prepared.splits.validation.texts),
+        test=spec.inputs(encoded.test.ids, prepared.splits.test.texts),
         ngrams=ngrams,
     )
 
@@ -535,7 +533,7 @@ def build_model(
     if config.language_model is not None:
         from bilstm_attention.training.language_model import pretrain_encoder
 
-        extra = features.spec.inputs(unlabeled).tokens if config.language_model.use_unlabeled and unlabeled else []
+        extra = features.spec.tokens(unlabeled) if config.language_model.use_unlabeled and unlabeled else []
         # the language models' heads and optimizer go where the classifier's variables are
         with _Stopwatch(timings, "language_model_seconds"), strategy.scope():
             report = pretrain_encoder(
