@@ -46,7 +46,18 @@ def log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
 
 
-def best_weights(parts_: list[np.ndarray], labels: np.ndarray, step: float = 0.05) -> tuple[float, ...]:
+def combine(weights, parts_: list[np.ndarray], space: str = "probability") -> np.ndarray:
+    """The weighted average of the parts' probabilities, or (``space="logit"``) of their
+    log-odds, turned back into a probability."""
+    if space == "probability":
+        return sum(w * p for w, p in zip(weights, parts_))
+    logits = [np.log(np.clip(p, 1e-7, 1 - 1e-7)) - np.log1p(-np.clip(p, 1e-7, 1 - 1e-7)) for p in parts_]
+    return 1.0 / (1.0 + np.exp(-sum(w * z for w, z in zip(weights, logits))))
+
+
+def best_weights(
+    parts_: list[np.ndarray], labels: np.ndarray, step: float = 0.05, space: str = "probability"
+) -> tuple[float, ...]:
     """The simplex weights (step ``step``) of the parts' average with the lowest log-loss."""
     ticks = int(round(1 / step))
     best, best_loss = None, np.inf
@@ -54,7 +65,7 @@ def best_weights(parts_: list[np.ndarray], labels: np.ndarray, step: float = 0.0
         if sum(combo) > ticks:
             continue
         weights = [c / ticks for c in combo] + [(ticks - sum(combo)) / ticks]
-        loss = log_loss(sum(w * p for w, p in zip(weights, parts_)), labels)
+        loss = log_loss(combine(weights, parts_, space), labels)
         if loss < best_loss - 1e-9:
             best, best_loss = tuple(weights), loss
     return best
@@ -89,6 +100,7 @@ def main() -> None:
     parser.add_argument("--bilstm", nargs="+", required=True, help="runs whose BiLSTM part is used")
     parser.add_argument("--nblr", required=True, help="the run whose word NB-LR part is used")
     parser.add_argument("--analyzers", default=",".join(ANALYZERS), help=f"from {sorted(ANALYZERS)}")
+    parser.add_argument("--space", default="probability", choices=("probability", "logit"), help="what is averaged")
     parser.add_argument("--output", default=None, help="JSON file for the figures")
     args = parser.parse_args()
 
@@ -107,10 +119,10 @@ def main() -> None:
             ("word+char", [word, char]),
             ("bilstm+word+char", [deep, word, char]),
         ):
-            weights = best_weights([m["validation"] for m in members], labels["validation"])
-            row = {"bilstm_run": run, "char": name, "parts": label, "weights": weights}
+            weights = best_weights([m["validation"] for m in members], labels["validation"], space=args.space)
+            row = {"bilstm_run": run, "char": name, "parts": label, "space": args.space, "weights": weights}
             for split in ("validation", "test"):
-                mixed = sum(w * m[split] for w, m in zip(weights, members))
+                mixed = combine(weights, [m[split] for m in members], args.space)
                 row[f"{split}_accuracy"] = round(100 * accuracy(mixed, labels[split]), 2)
                 row[f"{split}_log_loss"] = round(log_loss(mixed, labels[split]), 4)
             row["char_validation"] = round(100 * accuracy(char["validation"], labels["validation"]), 2)
