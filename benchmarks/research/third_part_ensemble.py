@@ -38,6 +38,9 @@ ANALYZERS = {
     "char1-4-nospace": ("char", (1, 4), lambda text: "".join(text.split())),
     "char1-6-nospace": ("char", (1, 6), lambda text: "".join(text.split())),
     "char2-6-nospace": ("char", (2, 6), lambda text: "".join(text.split())),
+    # English (IMDB): characters within words, lowercased
+    "char_wb2-5-lower": ("char_wb", (2, 5), lambda text: text.lower()),
+    "char_wb3-6-lower": ("char_wb", (3, 6), lambda text: text.lower()),
 }
 
 
