@@ -97,6 +97,12 @@ def test_character_ngrams_save_load_and_an_empty_vocabulary(tmp_path) -> None:
         load_ngram_vocabulary(tmp_path / "bad.npz")
     with pytest.raises(ConfigError, match="between 1 and 6"):
         CharNgramVocabulary.build(["ab"], order=7, max_size=10)
+    with pytest.raises(ConfigError, match="between 1 and 6"):
+        CharNgramVocabulary(["a"], order=0)
+    with pytest.raises(ConfigError, match="size must be positive"):
+        CharNgramVocabulary.build(["ab"], order=2, max_size=0)
+    with pytest.raises(ConfigError, match="min_count must be positive"):
+        CharNgramVocabulary.build(["ab"], order=2, max_size=5, min_count=0)
 
 
 def test_feature_spec_reads_texts_for_character_ngrams() -> None:

@@ -50,6 +50,14 @@ def parts(run: str, texts: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, 
     return result
 
 
+def held_out(dataset: str) -> tuple[data_lib.DatasetSplits, dict[str, list[str]], dict[str, np.ndarray]]:
+    """The dataset's splits (the benchmark's), and the texts and labels of validation and test."""
+    splits = data_lib.load_dataset(dataset, data_dir=DATA_DIR, path=PATHS.get(dataset))
+    texts = {"validation": list(splits.validation.texts), "test": list(splits.test.texts)}
+    labels = {"validation": np.asarray(splits.validation.labels), "test": np.asarray(splits.test.labels)}
+    return splits, texts, labels
+
+
 def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(((probabilities >= 0.5) == labels).mean())
 
@@ -62,9 +70,7 @@ def main() -> None:
     parser.add_argument("--output", default=None, help="JSON file for the figures")
     args = parser.parse_args()
 
-    splits = data_lib.load_dataset(args.dataset, data_dir=DATA_DIR, path=PATHS.get(args.dataset))
-    texts = {"validation": list(splits.validation.texts), "test": list(splits.test.texts)}
-    labels = {"validation": np.asarray(splits.validation.labels), "test": np.asarray(splits.test.labels)}
+    _, texts, labels = held_out(args.dataset)
     linear = {split: nblr for split, (_, nblr) in parts(args.nblr, texts).items()}
     rows = []
     for run in args.bilstm:

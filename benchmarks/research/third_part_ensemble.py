@@ -21,12 +21,11 @@ import json
 import time
 
 import numpy as np
-from common import DATA_DIR, PATHS, RESULTS
-from mixed_parts_ensemble import accuracy, parts
+from common import RESULTS
+from mixed_parts_ensemble import accuracy, held_out, parts
 from nblr_char_ngrams import _binary
 from sklearn.feature_extraction.text import CountVectorizer
 
-from bilstm_attention import data as data_lib
 from bilstm_attention.features.nblr import fit_nblr
 from bilstm_attention.fileio import write_json
 
@@ -107,9 +106,7 @@ def main() -> None:
     parser.add_argument("--output", default=None, help="JSON file for the figures")
     args = parser.parse_args()
 
-    splits = data_lib.load_dataset(args.dataset, data_dir=DATA_DIR, path=PATHS.get(args.dataset))
-    texts = {"validation": list(splits.validation.texts), "test": list(splits.test.texts)}
-    labels = {"validation": np.asarray(splits.validation.labels), "test": np.asarray(splits.test.labels)}
+    splits, texts, labels = held_out(args.dataset)
     word = {split: nblr for split, (_, nblr) in parts(args.nblr, texts).items()}
     chars = {name: char_nblr(name, splits, labels) for name in args.analyzers.split(",")}
     deeps = {run: {split: bilstm for split, (bilstm, _) in parts(run, texts).items()} for run in args.bilstm}
