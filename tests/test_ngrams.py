@@ -72,6 +72,21 @@ def test_character_ngrams_ignore_spacing_and_count_reviews() -> None:
         vocab.encode_batch("재밌다")
 
 
+def test_building_the_character_table_encodes_its_texts_as_encode_batch_does() -> None:
+    rng = np.random.default_rng(3)
+    syllables = list("재밌다정말별로최고영화 ")
+    texts = ["".join(rng.choice(syllables, size=int(rng.integers(0, 15)))) for _ in range(200)]
+    vocab, ids = CharNgramVocabulary.build_and_encode(texts, order=4, max_size=300, min_count=3)
+    assert (
+        1 < len(vocab) <= 301
+        and vocab.ngrams == CharNgramVocabulary.build(texts, order=4, max_size=300, min_count=3).ngrams
+    )
+    assert [row.tolist() for row in ids] == [row.tolist() for row in vocab.encode_batch(texts)]
+    assert all(row.dtype == np.int32 for row in ids)
+    empty, none = CharNgramVocabulary.build_and_encode(["ab", "cd"], order=2, max_size=10, min_count=2)
+    assert len(empty) == 1 and [row.tolist() for row in none] == [[], []]
+
+
 def test_character_ngrams_save_load_and_an_empty_vocabulary(tmp_path) -> None:
     vocab = CharNgramVocabulary.build(["좋아요 최고", "최고 좋아"], order=4, max_size=50, min_count=2)
     path = tmp_path / "ngrams.npz"

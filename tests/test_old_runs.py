@@ -51,7 +51,7 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
     # the flat form of the nested config is what 0.1.0 wrote, plus the options added since
     # (reading user files: encoding, separator; adversarial training; weight averaging;
     # language-model pretraining; learning-rate decay on a plateau; weight decay; character
-    # n-grams) at their defaults
+    # n-grams; distillation from NB-LR) at their defaults
     added_since = {
         "encoding": "utf-8",
         "sep": None,
@@ -61,6 +61,8 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
         "language_model": None,
         "reduce_lr_factor": None,
         "ngram_unit": "token",
+        "nblr_teacher_weight": None,
+        "nblr_teacher_folds": 5,
     }
     classifier = {**flat["classifier"], "normalize_embeddings": False, "ema_momentum": None, "weight_decay": None}
     assert config.to_flat_dict() == {**flat, **added_since, "classifier": classifier}

@@ -273,15 +273,19 @@ def test_tuned_recipe_uses_word2vec_and_nblr() -> None:
     options = {"imdb": {}, "nsmc": {"form": "morph_tag"}, "steam": {"form": "morph_tag"}, "naver_shopping": {}}
     # NSMC's NB-LR reads character 1-4-grams of the squeezed text (session 14), the others token 1-3-grams
     ngrams = {"imdb": ("token", 3), "nsmc": ("char", 4), "steam": ("token", 3), "naver_shopping": ("token", 3)}
+    # NSMC's and Steam's BiLSTMs are distilled from NB-LR (session 15)
+    teachers = {"imdb": None, "nsmc": 0.3, "steam": 0.3, "naver_shopping": None}
     for dataset in ("imdb", "nsmc", "steam", "naver_shopping"):
         config = recipe_config(dataset, "tuned")
         assert config.ngrams.model == "nblr" and config.word2vec is not None
         assert (config.ngrams.unit, config.ngrams.order) == ngrams[dataset]
+        assert config.ngrams.teacher_weight == teachers[dataset]
         assert config.classifier.lstm_units == units[dataset] and config.fit.batch_size == batches[dataset]
         assert config.fit.bucketing and not config.fit.pad_to_max_length
         assert config.text.tokenizer_options == options[dataset]
     # the tutorial's recipe keeps the tutorial's plain morphemes
     assert recipe_config("steam", "seed").text.tokenizer_options == {"stopwords": "steam_seed"}
+    assert recipe_config("steam", "seed").ngrams.teacher_weight is None
 
 
 def test_nblr_ensemble_run_end_to_end(tmp_path: Path, capsys) -> None:

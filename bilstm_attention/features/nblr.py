@@ -91,15 +91,15 @@ def fit_nblr(
     c_values: Sequence[float] = (0.1, 0.3, 1.0),
     alpha: float = 1.0,
     max_iter: int = 1000,
+    progress: bool = False,
 ) -> NBLogisticRegression:
-    """Fit NB-LR for every ``C`` in ``c_values``; keep the one most accurate on validation.
+    """Fit NB-LR for every ``C`` in ``c_values``; keep the one most accurate on validation
+    (``progress``: a progress bar over the ``C`` values).
 
     Raises:
         ConfigError: labels are not binary 0/1, a ``C`` is not positive, or train has one class.
     """
     require("sklearn", "train")
-    from sklearn.linear_model import LogisticRegression
-
     train_labels = np.asarray(train_labels)
     validation_labels = np.asarray(validation_labels)
     if not c_values or any(c <= 0 for c in c_values):
@@ -112,12 +112,8 @@ def fit_nblr(
     scaled = train_features.multiply(ratios).tocsr()
     best: NBLogisticRegression | None = None
     accuracies: dict[float, float] = {}
-    for c in c_values:
-        solver = LogisticRegression(C=c, solver="liblinear", dual=True, max_iter=max_iter)
-        solver.fit(scaled, train_labels)
-        weights = (solver.coef_.ravel() * ratios).astype(np.float32)
-        weights[0] = 0.0
-        candidate = NBLogisticRegression(weights, float(solver.intercept_[0]), float(c))
+    for c in _progress_bar(c_values, "NB-LR (C grid)", progress):
+        candidate = _fit_scaled(scaled, train_labels, ratios, c, max_iter)
         accuracy = float(((candidate.predict_proba(validation_features) >= 0.5) == validation_labels).mean())
         accuracies[float(c)] = accuracy
         if best is None or accuracy > accuracies[best.C]:
@@ -125,6 +121,73 @@ def fit_nblr(
     assert best is not None
     best.validation_accuracy = accuracies
     return best
+
+
+def _progress_bar(items: Any, description: str, progress: bool, total: int | None = None) -> Any:
+    if not progress:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=description, total=total, unit=" fits")
+
+
+def _fit_scaled(
+    scaled: Any, labels: np.ndarray, ratios: np.ndarray, c: float, max_iter: int, seed: int | None = None
+) -> NBLogisticRegression:
+    """The logistic regression on NB-scaled features, folded back into one weight per feature
+    (``seed``: liblinear's shuffling; ``None``, numpy's global generator)."""
+    from sklearn.linear_model import LogisticRegression
+
+    solver = LogisticRegression(C=c, solver="liblinear", dual=True, max_iter=max_iter, random_state=seed)
+    solver.fit(scaled, labels)
+    weights = (solver.coef_.ravel() * ratios).astype(np.float32)
+    weights[0] = 0.0
+    return NBLogisticRegression(weights, float(solver.intercept_[0]), float(c))
+
+
+def out_of_fold_probabilities(
+    features: Any,
+    labels: np.ndarray,
+    *,
+    C: float,
+    alpha: float = 1.0,
+    folds: int = 5,
+    seed: int = 0,
+    max_iter: int = 1000,
+    progress: bool = False,
+) -> np.ndarray:
+    """NB-LR's probability of the positive class for every row, each from a model that did not see it.
+
+    The rows are split into ``folds`` stratified folds (shuffled with ``seed``); for each fold
+    the NB ratios and the regression are fitted on the other folds at the given ``C``; the
+    same ``seed`` gives the same probabilities. This is
+    what a teacher's soft targets for the training reviews must be: a model fitted on all of
+    them would return (almost) their labels. ``progress``: a progress bar over the folds.
+
+    Raises:
+        ConfigError: fewer than 2 folds, or a class with fewer reviews than folds.
+    """
+    require("sklearn", "train")
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(labels)
+    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
+        raise ConfigError(f"out-of-fold predictions need at least 2 folds, got {folds!r}")
+    counts = np.bincount(labels.astype(np.int64), minlength=2)
+    if len(counts) != 2 or counts.min() < folds:
+        raise ConfigError(
+            f"{folds} folds need at least {folds} reviews of each of the classes 0 and 1, got {counts.tolist()}"
+        )
+    features = features.tocsr()
+    probabilities = np.empty(len(labels), dtype=np.float32)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    splits = splitter.split(np.zeros(len(labels)), labels)
+    for fitted_on, held_out in _progress_bar(splits, "NB-LR teacher (folds)", progress, total=folds):
+        part = features[fitted_on]
+        ratios = nb_ratios(part, labels[fitted_on], alpha)
+        model = _fit_scaled(part.multiply(ratios).tocsr(), labels[fitted_on], ratios, C, max_iter, seed)
+        probabilities[held_out] = model.predict_proba(features[held_out])
+    return probabilities
 
 
 def best_mix_weight(

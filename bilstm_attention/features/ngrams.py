@@ -157,6 +157,15 @@ def _character_counter(order: int, **options: Any) -> Any:
     )
 
 
+def _row_ids(matrix: Any) -> list[np.ndarray]:
+    """Per row of a document x n-gram count matrix, the sorted feature ids (column + 1, int32)
+    of its non-zero columns."""
+    matrix = matrix.tocsr()
+    matrix.sort_indices()
+    ids = (matrix.indices + 1).astype(np.int32)
+    return [ids[start:end] for start, end in zip(matrix.indptr[:-1], matrix.indptr[1:])]
+
+
 class CharNgramVocabulary:
     """Maps character n-grams (n = 1..``order``) of a review's text, whitespace removed, to feature ids.
 
@@ -188,6 +197,14 @@ class CharNgramVocabulary:
     def build(cls, texts: Sequence[str], *, order: int, max_size: int, min_count: int = 2) -> CharNgramVocabulary:
         """Keep the n-grams found in at least ``min_count`` reviews, at most ``max_size`` of them
         (the most frequent by document frequency)."""
+        return cls.build_and_encode(texts, order=order, max_size=max_size, min_count=min_count)[0]
+
+    @classmethod
+    def build_and_encode(
+        cls, texts: Sequence[str], *, order: int, max_size: int, min_count: int = 2
+    ) -> tuple[CharNgramVocabulary, list[np.ndarray]]:
+        """:meth:`build`, and the texts it was built on encoded as :meth:`encode_batch` would,
+        from the same pass over them (scikit-learn's ``fit_transform``)."""
         if max_size < 1:
             raise ConfigError(f"ngram vocabulary size must be positive, got {max_size}")
         if min_count < 1:
@@ -195,12 +212,14 @@ class CharNgramVocabulary:
         if not 1 <= order <= MAX_CHAR_ORDER:
             raise ConfigError(f"character ngram order must be between 1 and {MAX_CHAR_ORDER}, got {order}")
         counter = _character_counter(order, min_df=min_count, max_features=max_size)
+        texts = list(texts)
         try:
-            counter.fit(list(texts))
+            matrix = counter.fit_transform(texts)
         except ValueError:  # no n-gram in min_count reviews (scikit-learn: "empty vocabulary")
-            return cls([], order)
+            return cls([], order), [np.zeros(0, dtype=np.int32) for _ in texts]
+        # column i of the matrix is the n-gram whose vocabulary_ index is i: feature id i + 1
         ngrams = sorted(counter.vocabulary_, key=counter.vocabulary_.__getitem__)
-        return cls(ngrams, order)
+        return cls(ngrams, order), _row_ids(matrix)
 
     def encode_batch(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Per text, the sorted feature ids (int32) of its known n-grams (may be empty)."""
@@ -208,10 +227,7 @@ class CharNgramVocabulary:
             raise ConfigError("encode_batch takes a list of texts, not one string")
         if not self.ngrams:
             return [np.zeros(0, dtype=np.int32) for _ in texts]
-        matrix = self._counter.transform(list(texts)).tocsr()
-        matrix.sort_indices()
-        ids = (matrix.indices + 1).astype(np.int32)
-        return [ids[start:end] for start, end in zip(matrix.indptr[:-1], matrix.indptr[1:])]
+        return _row_ids(self._counter.transform(list(texts)))
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write to an ``.npz`` file, atomically."""

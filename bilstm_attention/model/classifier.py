@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+from keras import ops
 
 from bilstm_attention.layers import BahdanauAttention, LuongAttention
 from bilstm_attention.model.blocks import LearnedQuery, MaskedSum, NormalizedEmbedding
@@ -145,6 +146,21 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
     return model
 
 
+@keras.saving.register_keras_serializable(package="bilstm_attention")
+class LabelAccuracy(keras.metrics.BinaryAccuracy):
+    """Binary accuracy against the label a soft target stands for (``target > 0.5``).
+
+    With hard 0/1 labels it is :class:`keras.metrics.BinaryAccuracy`. A model fitted to soft
+    targets (``(1 - W) * label + W * teacher``, ``W < 0.5``; see
+    :func:`~bilstm_attention.training.trainer.teacher_targets`) still reports its accuracy
+    on the labels, which Keras' own metric would compare with the soft values.
+    """
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        y_true = ops.cast(ops.greater(ops.convert_to_tensor(y_true), 0.5), "float32")
+        super().update_state(y_true, y_pred, sample_weight=sample_weight)
+
+
 def compile_classifier(
     model: keras.Model, config: ClassifierConfig, *, optimizer: keras.optimizers.Optimizer | None = None
 ) -> None:
@@ -165,7 +181,7 @@ def compile_classifier(
             optimizer.exclude_from_weight_decay(var_names=["bias"])
     if config.num_classes == 2:
         loss: Any = "binary_crossentropy"
-        metrics: list[Any] = [keras.metrics.BinaryAccuracy(name="accuracy")]
+        metrics: list[Any] = [LabelAccuracy(name="accuracy")]
     else:
         loss = "sparse_categorical_crossentropy"
         metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]

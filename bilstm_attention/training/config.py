@@ -279,6 +279,13 @@ class NgramConfig(DictConfig):
         default_factory=lambda: [0.1, 0.3, 1.0],
     )
     nblr_alpha: float = option(1.0, "Naive Bayes smoothing of nblr")
+    teacher_weight: float | None = option(
+        None,
+        "with nblr: train the BiLSTM on (1 - W) * label + W * NB-LR's out-of-fold probability of "
+        "each training review (distillation from the n-gram model; 0 < W < 0.5)",
+        flat="nblr_teacher_weight",
+    )
+    teacher_folds: int = option(5, "folds of the out-of-fold NB-LR probabilities", flat="nblr_teacher_folds")
 
     config_kind: ClassVar[str] = "ngrams"
 
@@ -300,6 +307,16 @@ class NgramConfig(DictConfig):
             raise ConfigError(
                 f"ngram_order must be from 0 (off) to {longest} with ngram_unit {self.unit}, got {self.order}"
             )
+        if self.teacher_weight is not None:
+            if not self.ensemble:
+                raise ConfigError("nblr_teacher_weight needs the NB-LR part: --ngram-model nblr and an --ngram-order")
+            if isinstance(self.teacher_weight, bool) or not 0 < self.teacher_weight < 0.5:
+                raise ConfigError(
+                    f"nblr_teacher_weight must be between 0 and 0.5 (the label keeps the larger share), "
+                    f"got {self.teacher_weight!r}"
+                )
+        if isinstance(self.teacher_folds, bool) or not isinstance(self.teacher_folds, int) or self.teacher_folds < 2:
+            raise ConfigError(f"nblr_teacher_folds must be an integer of at least 2, got {self.teacher_folds!r}")
         for name in ("vocab_size", "min_count", "token_vocab_size"):
             value = getattr(self, name)
             if value < 1:

@@ -9,7 +9,10 @@ module taking and returning typed values, so a notebook or a test can run them o
                             tokenizer, vocabulary, n-grams)
 4. :func:`build_model`      build the classifier; word2vec pretraining of its embedding,
                             language-model pretraining of its embedding and first BiLSTM
-5. :func:`fit`              Keras ``fit`` with checkpoints, resume state, early stopping
+5. :func:`fit`              Keras ``fit`` with checkpoints, resume state, early stopping;
+                            with ``ngrams.teacher_weight`` NB-LR is fitted first
+                            (:func:`fit_ngram_model`) and the BiLSTM learns the soft targets
+                            of :func:`teacher_targets` (distillation from NB-LR)
 6. :func:`fit_ngram_part`   the ensemble stage: NB-LR on the n-grams, averaged with the BiLSTM
                             (only with ``ngrams.model == "nblr"``)
 7. :func:`evaluate`         test metrics (and each ensemble part's on its own)
@@ -44,6 +47,7 @@ from bilstm_attention.features.nblr import (
     best_mix_weight,
     fit_nblr,
     ngram_matrix,
+    out_of_fold_probabilities,
 )
 from bilstm_attention.features.ngrams import CharNgramVocabulary, NgramVocabulary
 from bilstm_attention.features.pipeline import training_dataset
@@ -298,6 +302,10 @@ def _run(
         pretrain=not (resume and run.backup_dir.exists()),
         verbose=verbose,
     )
+    nblr = targets = None
+    if config.ngrams.teacher_weight is not None:
+        nblr = fit_ngram_model(prepared, features, timings, verbose=verbose)
+        targets = teacher_targets(prepared, features, nblr, timings, verbose=verbose)
     fit(
         model,
         classifier_config,
@@ -308,6 +316,7 @@ def _run(
         resume=resume,
         verbose=verbose,
         shard=cluster.shard if cluster is not None else None,
+        targets=targets,
     )
     if cluster is not None:
         digest = distributed.weights_digest(model)
@@ -315,7 +324,11 @@ def _run(
         if not cluster.writes_run:
             history = _history_from_csv(run.history_csv)
             return RunResult(run.root, {}, history, timings, process=cluster.shard, weights_sha256=digest)
-    ensemble = fit_ngram_part(model, prepared, features, timings) if config.ngrams.ensemble else None
+    ensemble = (
+        fit_ngram_part(model, prepared, features, timings, nblr=nblr, verbose=verbose)
+        if config.ngrams.ensemble
+        else None
+    )
     if ensemble is not None:
         model = ensemble.model
     test_metrics = evaluate(model, prepared, features, ensemble, timings)
@@ -416,11 +429,12 @@ def build_features(prepared: PreparedData, timings: Timings) -> Features:
     config = prepared.config
     ngram_config = config.ngrams
     ngrams = None
+    train_ngrams = None  # the training texts' character n-grams, counted when the table is built
     if ngram_config.order:
         sizes = {"order": ngram_config.order, "max_size": ngram_config.vocab_size, "min_count": ngram_config.min_count}
         with _Stopwatch(timings, "ngram_vocabulary_seconds"):
             if ngram_config.unit == "char":
-                ngrams = CharNgramVocabulary.build(prepared.splits.train.texts, **sizes)
+                ngrams, train_ngrams = CharNgramVocabulary.build_and_encode(prepared.splits.train.texts, **sizes)
             else:
                 ngrams = NgramVocabulary.build(prepared.encoded.train.ids, base=len(prepared.vocabulary) + 1, **sizes)
     if ngram_config.ensemble and prepared.num_classes != 2:
@@ -436,7 +450,11 @@ def build_features(prepared: PreparedData, timings: Timings) -> Features:
     encoded = prepared.encoded
     return Features(
         spec,
-        train=spec.inputs(encoded.train.ids, prepared.splits.train.texts),
+        train=(
+            spec.inputs(encoded.train.ids, prepared.splits.train.texts)
+            if train_ngrams is None
+            else ModelInputs(spec.tokens(encoded.train.ids), train_ngrams)
+        ),
         validation=spec.inputs(encoded.validation.ids, prepared.splits.validation.texts),
         test=spec.inputs(encoded.test.ids, prepared.splits.test.texts),
         ngrams=ngrams,
@@ -618,6 +636,7 @@ def fit(
     resume: bool = False,
     verbose: int = 2,
     shard: tuple[int, int] | None = None,
+    targets: np.ndarray | None = None,
 ) -> None:
     """Stage 5: ``model.fit`` on length-bucketed batches with the run's callbacks: resume
     state (``BackupAndRestore``), best-epoch checkpoint, ``history.csv``, early stopping,
@@ -625,7 +644,9 @@ def fit(
     not the best so far. With early stopping the best epoch's weights are restored at the end.
     With ``fit.adversarial_epsilon`` the model is fitted through :class:`AdversarialTraining`
     (same weights, compiled as ``classifier_config`` says). ``shard``: this process's rows of
-    every batch in distributed training. Records ``epoch_seconds``."""
+    every batch in distributed training. ``targets``: what the training reviews are fitted to
+    instead of their labels (the soft targets of :func:`teacher_targets`). Records
+    ``epoch_seconds``."""
     config = prepared.config
     encoded = prepared.encoded
     joint = features.ngrams is not None and not config.ngrams.ensemble
@@ -637,7 +658,10 @@ def fit(
         "shard": shard,
     }
     train_data = training_dataset(
-        features.train.tokens, encoded.train.labels, ngram_ids=features.train.ngrams if joint else None, **batching
+        features.train.tokens,
+        encoded.train.labels if targets is None else targets,
+        ngram_ids=features.train.ngrams if joint else None,
+        **batching,
     )
     val_data = training_dataset(
         features.validation.tokens,
@@ -730,24 +754,73 @@ def _restore_best(model: keras.Model, checkpoint: Path) -> None:
 # --- 6. fit the n-gram part (the ensemble) ---------------------------------------------------
 
 
-def fit_ngram_part(model: keras.Model, prepared: PreparedData, features: Features, timings: Timings) -> EnsembleFit:
-    """Stage 6, with ``ngrams.model == "nblr"``: fit NB-LR on the n-grams (``C`` chosen on
-    validation) and the weight of the average ``w * BiLSTM + (1 - w) * NB-LR`` (lowest
-    validation log-loss), and both as one Keras model. Records ``nblr_seconds``."""
+def fit_ngram_model(
+    prepared: PreparedData, features: Features, timings: Timings, *, verbose: int = 2
+) -> NBLogisticRegression:
+    """NB-LR on the training split's n-grams, ``C`` chosen on validation. It does not depend on
+    the BiLSTM: stage 6 fits it, or, with ``ngrams.teacher_weight``, the trainer fits it
+    before stage 5. Records ``nblr_seconds``."""
     config = prepared.config
     encoded = prepared.encoded
     assert features.ngrams is not None and features.train.ngrams is not None and features.validation.ngrams is not None
     num_features = len(features.ngrams)
     with _Stopwatch(timings, "nblr_seconds"):
-        validation_features = ngram_matrix(features.validation.ngrams, num_features)
-        nblr = fit_nblr(
+        return fit_nblr(
             ngram_matrix(features.train.ngrams, num_features),
             encoded.train.labels,
-            validation_features,
+            ngram_matrix(features.validation.ngrams, num_features),
             encoded.validation.labels,
             c_values=config.ngrams.nblr_c,
             alpha=config.ngrams.nblr_alpha,
+            progress=verbose == 1,
         )
+
+
+def teacher_targets(
+    prepared: PreparedData, features: Features, nblr: NBLogisticRegression, timings: Timings, *, verbose: int = 2
+) -> np.ndarray:
+    """The soft targets the BiLSTM is fitted to with ``ngrams.teacher_weight`` ``W``:
+    ``(1 - W) * label + W * p``, ``p`` NB-LR's out-of-fold probability of each training review
+    (``ngrams.teacher_folds`` folds at the ``C`` validation chose). Records
+    ``teacher_seconds`` and the out-of-fold accuracy ``teacher_out_of_fold_accuracy``."""
+    config = prepared.config
+    weight = config.ngrams.teacher_weight
+    assert weight is not None and features.ngrams is not None and features.train.ngrams is not None
+    labels = prepared.encoded.train.labels
+    with _Stopwatch(timings, "teacher_seconds"):
+        probabilities = out_of_fold_probabilities(
+            ngram_matrix(features.train.ngrams, len(features.ngrams)),
+            labels,
+            C=nblr.C,
+            alpha=config.ngrams.nblr_alpha,
+            folds=config.ngrams.teacher_folds,
+            seed=config.runtime.seed,
+            progress=verbose == 1,
+        )
+    timings["teacher_out_of_fold_accuracy"] = float(((probabilities >= 0.5) == labels).mean())
+    return ((1.0 - weight) * labels + weight * probabilities).astype(np.float32)
+
+
+def fit_ngram_part(
+    model: keras.Model,
+    prepared: PreparedData,
+    features: Features,
+    timings: Timings,
+    *,
+    nblr: NBLogisticRegression | None = None,
+    verbose: int = 2,
+) -> EnsembleFit:
+    """Stage 6, with ``ngrams.model == "nblr"``: fit NB-LR on the n-grams (:func:`fit_ngram_model`,
+    unless ``nblr`` is the one fitted already) and the weight of the average
+    ``w * BiLSTM + (1 - w) * NB-LR`` (lowest validation log-loss), and both as one Keras model.
+    Records ``mix_seconds``."""
+    config = prepared.config
+    encoded = prepared.encoded
+    if nblr is None:
+        nblr = fit_ngram_model(prepared, features, timings, verbose=verbose)
+    assert features.ngrams is not None and features.validation.ngrams is not None
+    with _Stopwatch(timings, "mix_seconds"):
+        validation_features = ngram_matrix(features.validation.ngrams, len(features.ngrams))
         deep_val = predict_probabilities(
             model, features.validation.tokens, batch_size=config.fit.batch_size, pad_to=features.pad_to
         )
@@ -764,6 +837,9 @@ def fit_ngram_part(model: keras.Model, prepared: PreparedData, features: Feature
         "ensemble_validation_accuracy": accuracy,
         "deep_weight_chosen_by": "validation log-loss",
     }
+    if config.ngrams.teacher_weight is not None:
+        components["teacher_weight"] = config.ngrams.teacher_weight
+        components["teacher_out_of_fold_accuracy"] = timings.get("teacher_out_of_fold_accuracy")
     return EnsembleFit(ensemble, nblr, components)
 
 
