@@ -96,24 +96,8 @@ def test_a_run_distilled_from_nblr(tmp_path: Path) -> None:
 
     reviews = write_reviews(tmp_path / "reviews.csv", 400, seed=8)
     run = tmp_path / "distilled"
-    argv = train_args(
-        reviews,
-        run,
-        "--epochs",
-        "2",
-        "--ngram-order",
-        "2",
-        "--ngram-min-count",
-        "1",
-        "--ngram-model",
-        "nblr",
-        "--nblr-teacher-weight",
-        "0.3",
-        "--nblr-teacher-folds",
-        "3",
-        "--lstm-units",
-        "8",
-    )
+    flags = "--epochs 2 --ngram-order 2 --ngram-min-count 1 --ngram-model nblr --lstm-units 8"
+    argv = train_args(reviews, run, *flags.split(), "--nblr-teacher-weight", "0.3", "--nblr-teacher-folds", "3")
     assert main(argv) == 0
     report = json.loads((run / "metrics.json").read_text())
     parts = report["ensemble"]
