@@ -364,20 +364,8 @@ def test_nblr_over_character_ngrams_end_to_end(tmp_path: Path) -> None:
 
     reviews = write_reviews(tmp_path / "reviews.csv", 400, seed=6)
     run = tmp_path / "chars"
-    argv = train_args(
-        reviews,
-        run,
-        "--epochs",
-        "1",
-        "--ngram-unit",
-        "char",
-        "--ngram-order",
-        "5",
-        "--ngram-model",
-        "nblr",
-        "--lstm-units",
-        "8",
-    )
+    flags = "--epochs 1 --ngram-unit char --ngram-order 5 --ngram-model nblr --lstm-units 8"
+    argv = train_args(reviews, run, *flags.split())
     assert main(argv) == 0
     info = json.loads((run / "run.json").read_text())
     assert info["train_config"]["ngrams"]["unit"] == "char" and info["train_config"]["ngrams"]["order"] == 5

@@ -174,6 +174,21 @@ class EnsembleFit:
     components: dict[str, Any]
 
 
+@dataclass
+class Teacher:
+    """What the BiLSTM learns from with ``ngrams.teacher_weight`` (:func:`teacher_targets`).
+
+    Attributes:
+        nblr: NB-LR fitted on all of train (the ensemble's part, fitted before the BiLSTM).
+        targets: the soft target of each training review.
+        out_of_fold_accuracy: accuracy of NB-LR's out-of-fold probabilities on the training labels.
+    """
+
+    nblr: NBLogisticRegression
+    targets: np.ndarray
+    out_of_fold_accuracy: float
+
+
 class EpochTimer(keras.callbacks.Callback):
     """Records the wall time of every epoch (``self.seconds``)."""
 
@@ -302,10 +317,10 @@ def _run(
         pretrain=not (resume and run.backup_dir.exists()),
         verbose=verbose,
     )
-    nblr = targets = None
+    teacher = None
     if config.ngrams.teacher_weight is not None:
         nblr = fit_ngram_model(prepared, features, timings, verbose=verbose)
-        targets = teacher_targets(prepared, features, nblr, timings, verbose=verbose)
+        teacher = teacher_targets(prepared, features, nblr, timings, verbose=verbose)
     fit(
         model,
         classifier_config,
@@ -316,7 +331,7 @@ def _run(
         resume=resume,
         verbose=verbose,
         shard=cluster.shard if cluster is not None else None,
-        targets=targets,
+        targets=teacher.targets if teacher is not None else None,
     )
     if cluster is not None:
         digest = distributed.weights_digest(model)
@@ -325,7 +340,7 @@ def _run(
             history = _history_from_csv(run.history_csv)
             return RunResult(run.root, {}, history, timings, process=cluster.shard, weights_sha256=digest)
     ensemble = (
-        fit_ngram_part(model, prepared, features, timings, nblr=nblr, verbose=verbose)
+        fit_ngram_part(model, prepared, features, timings, teacher=teacher, verbose=verbose)
         if config.ngrams.ensemble
         else None
     )
@@ -778,11 +793,10 @@ def fit_ngram_model(
 
 def teacher_targets(
     prepared: PreparedData, features: Features, nblr: NBLogisticRegression, timings: Timings, *, verbose: int = 2
-) -> np.ndarray:
+) -> Teacher:
     """The soft targets the BiLSTM is fitted to with ``ngrams.teacher_weight`` ``W``:
     ``(1 - W) * label + W * p``, ``p`` NB-LR's out-of-fold probability of each training review
-    (``ngrams.teacher_folds`` folds at the ``C`` validation chose). Records
-    ``teacher_seconds`` and the out-of-fold accuracy ``teacher_out_of_fold_accuracy``."""
+    (``ngrams.teacher_folds`` folds at the ``C`` validation chose). Records ``teacher_seconds``."""
     config = prepared.config
     weight = config.ngrams.teacher_weight
     assert weight is not None and features.ngrams is not None and features.train.ngrams is not None
@@ -797,8 +811,11 @@ def teacher_targets(
             seed=config.runtime.seed,
             progress=verbose == 1,
         )
-    timings["teacher_out_of_fold_accuracy"] = float(((probabilities >= 0.5) == labels).mean())
-    return ((1.0 - weight) * labels + weight * probabilities).astype(np.float32)
+    return Teacher(
+        nblr,
+        ((1.0 - weight) * labels + weight * probabilities).astype(np.float32),
+        float(((probabilities >= 0.5) == labels).mean()),
+    )
 
 
 def fit_ngram_part(
@@ -807,17 +824,16 @@ def fit_ngram_part(
     features: Features,
     timings: Timings,
     *,
-    nblr: NBLogisticRegression | None = None,
+    teacher: Teacher | None = None,
     verbose: int = 2,
 ) -> EnsembleFit:
     """Stage 6, with ``ngrams.model == "nblr"``: fit NB-LR on the n-grams (:func:`fit_ngram_model`,
-    unless ``nblr`` is the one fitted already) and the weight of the average
+    unless the ``teacher``'s NB-LR was fitted already) and the weight of the average
     ``w * BiLSTM + (1 - w) * NB-LR`` (lowest validation log-loss), and both as one Keras model.
     Records ``mix_seconds``."""
     config = prepared.config
     encoded = prepared.encoded
-    if nblr is None:
-        nblr = fit_ngram_model(prepared, features, timings, verbose=verbose)
+    nblr = teacher.nblr if teacher is not None else fit_ngram_model(prepared, features, timings, verbose=verbose)
     assert features.ngrams is not None and features.validation.ngrams is not None
     with _Stopwatch(timings, "mix_seconds"):
         validation_features = ngram_matrix(features.validation.ngrams, len(features.ngrams))
@@ -837,9 +853,9 @@ def fit_ngram_part(
         "ensemble_validation_accuracy": accuracy,
         "deep_weight_chosen_by": "validation log-loss",
     }
-    if config.ngrams.teacher_weight is not None:
+    if teacher is not None:
         components["teacher_weight"] = config.ngrams.teacher_weight
-        components["teacher_out_of_fold_accuracy"] = timings.get("teacher_out_of_fold_accuracy")
+        components["teacher_out_of_fold_accuracy"] = teacher.out_of_fold_accuracy
     return EnsembleFit(ensemble, nblr, components)
 
 
