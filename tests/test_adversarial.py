@@ -21,7 +21,7 @@ from tiny_run import train_args, write_reviews
 from bilstm_attention.errors import ConfigError
 from bilstm_attention.model import ClassifierConfig, NormalizedEmbedding, build_classifier
 from bilstm_attention.training import TrainConfig
-from bilstm_attention.training.adversarial import AdversarialTraining, adversarial_direction
+from bilstm_attention.training.adversarial import AdversarialTraining, adversarial_direction, prediction_divergence
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BACKEND = keras.backend.backend()
@@ -245,6 +245,77 @@ def test_an_sgd_step_moves_the_weights_by_the_clean_plus_weighted_adversarial_gr
     assert all(not np.allclose(want, v.numpy(), atol=1e-6) for want, v in zip(expected, variables))
 
 
+def test_prediction_divergence_is_the_kl_divergence_of_bernoulli_or_categorical_predictions() -> None:
+    p = np.array([[0.9], [0.2], [0.5]], dtype="float32")
+    q = np.array([[0.6], [0.3], [0.5]], dtype="float32")
+    bernoulli = p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+    got = keras.ops.convert_to_numpy(prediction_divergence(p, q))
+    assert got == pytest.approx(bernoulli.mean(), rel=1e-5)
+    assert keras.ops.convert_to_numpy(prediction_divergence(p, p)) == pytest.approx(0.0, abs=1e-7)
+    a = np.array([[0.7, 0.2, 0.1], [0.3, 0.3, 0.4]], dtype="float32")
+    b = np.array([[0.5, 0.25, 0.25], [0.1, 0.6, 0.3]], dtype="float32")
+    categorical = (a * np.log(a / b)).sum(axis=1).mean()
+    assert keras.ops.convert_to_numpy(prediction_divergence(a, b)) == pytest.approx(categorical, rel=1e-5)
+    # certain predictions stay finite
+    assert np.isfinite(keras.ops.convert_to_numpy(prediction_divergence(np.ones((2, 1)), np.zeros((2, 1)))))
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="the reference gradients are taken with tf.GradientTape")
+def test_the_consistency_term_adds_the_gradient_of_kl_clean_to_perturbed() -> None:
+    """``w - lr * (g_clean + weight * (g_adv + c * g_kl))``, ``g_kl`` the gradient of
+    KL(p(x) || p(x + r)) with the clean prediction p(x) held constant."""
+    import tensorflow as tf
+
+    inputs = _batch(seed=5)
+    learning_rate, epsilon, weight, consistency = 0.5, 2.0, 1.0, 3.0
+    x, y = inputs["x"], inputs["y"]
+    start = [inputs[f"w{index}"] for index in range(len(build_classifier(CONFIG, compile=False).weights))]
+
+    reference = build_classifier(CONFIG, compile=False)
+    reference.set_weights(start)
+    embedding = reference.get_layer("embedding")
+
+    def predict(perturbation: tf.Tensor) -> tf.Tensor:
+        with embedding.perturbed(perturbation):
+            return reference(x, training=True)
+
+    delta = tf.zeros((*x.shape, CONFIG.embedding_dim))
+    variables = reference.trainable_variables
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(delta)
+        clean_pred = predict(delta)
+        clean = tf.reduce_mean(keras.losses.binary_crossentropy(y, clean_pred))
+    r_adv = adversarial_direction(tape.gradient(clean, delta), x, epsilon)
+    clean_gradients = tape.gradient(clean, variables)
+    anchor = tf.stop_gradient(clean_pred)
+    with tf.GradientTape() as tape:
+        perturbed = predict(r_adv)
+        adversarial = tf.reduce_mean(keras.losses.binary_crossentropy(y, perturbed))
+        p, q = tf.clip_by_value(anchor, 1e-7, 1 - 1e-7), tf.clip_by_value(perturbed, 1e-7, 1 - 1e-7)
+        kl = tf.reduce_mean(p * tf.math.log(p / q) + (1 - p) * tf.math.log((1 - p) / (1 - q)))
+        total = adversarial + consistency * kl
+    adversarial_gradients = tape.gradient(total, variables)
+    assert float(kl) > 0
+    expected = [
+        v.numpy() - learning_rate * (tf.convert_to_tensor(c) + weight * tf.convert_to_tensor(a)).numpy()
+        for v, c, a in zip(variables, clean_gradients, adversarial_gradients)
+    ]
+
+    def step(consistency: float) -> list[np.ndarray]:
+        classifier = build_classifier(CONFIG, compile=False)
+        classifier.set_weights(start)
+        model = AdversarialTraining(classifier, epsilon=epsilon, weight=weight, consistency=consistency)
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="binary_crossentropy")
+        model.train_on_batch(x, y)
+        return [keras.ops.convert_to_numpy(w) for w in classifier.trainable_weights]
+
+    with_consistency = step(consistency)
+    for got, want in zip(with_consistency, expected):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    # the term changes the step
+    assert any(not np.allclose(a, b, atol=1e-5) for a, b in zip(with_consistency, step(0.0)))
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("jax") is None or importlib.util.find_spec("tensorflow") is None,
     reason="needs both jax and tensorflow",
@@ -252,7 +323,7 @@ def test_an_sgd_step_moves_the_weights_by_the_clean_plus_weighted_adversarial_gr
 def test_the_step_is_the_same_on_tensorflow_and_jax(tmp_path: Path) -> None:
     """One step here (in process) and on the other backend (a subprocess) from the same weights."""
     other = "jax" if BACKEND == "tensorflow" else "tensorflow"
-    inputs = _batch(seed=1)
+    inputs = {**_batch(seed=1), "consistency": np.float32(0.5)}  # the consistency term too
     np.savez(tmp_path / "in.npz", **inputs)
     env = subprocess_env(other)
     step = REPO_ROOT / "tests" / "backends" / "adversarial_step.py"
@@ -287,17 +358,19 @@ def test_adversarial_training_needs_a_normalized_embedding() -> None:
         AdversarialTraining(plain)
     with pytest.raises(ValueError, match="must be positive"):
         AdversarialTraining(build_classifier(CONFIG), epsilon=0.0)
+    with pytest.raises(ValueError, match="consistency must be 0 or positive"):
+        AdversarialTraining(build_classifier(CONFIG), consistency=-1.0)
 
 
 def test_adversarial_training_model_saves_and_loads(tmp_path: Path) -> None:
-    model = AdversarialTraining(build_classifier(CONFIG), epsilon=3.0, weight=0.5)
+    model = AdversarialTraining(build_classifier(CONFIG), epsilon=3.0, weight=0.5, consistency=2.0)
     model.compile(optimizer="adam", loss="binary_crossentropy")
     inputs = _batch()
     model.fit(inputs["x"], inputs["y"], epochs=1, verbose=0)
     model.save(tmp_path / "at.keras")
     loaded = keras.saving.load_model(tmp_path / "at.keras", safe_mode=True)
     assert isinstance(loaded, AdversarialTraining)
-    assert (loaded.epsilon, loaded.weight) == (3.0, 0.5)
+    assert (loaded.epsilon, loaded.weight, loaded.consistency) == (3.0, 0.5, 2.0)
     np.testing.assert_allclose(
         loaded.classifier.predict(inputs["x"], verbose=0), model.classifier.predict(inputs["x"], verbose=0), atol=1e-6
     )
@@ -315,6 +388,16 @@ def test_adversarial_epsilon_needs_normalized_embeddings_and_a_positive_value() 
         TrainConfig.from_dict({**base, "adversarial_epsilon": 0.0})
     with pytest.raises(ConfigError, match="adversarial_weight must be positive"):
         TrainConfig.from_dict({**base, "adversarial_weight": -1.0})
+    assert (
+        TrainConfig.from_dict(
+            {**base, "adversarial_epsilon": 5.0, "adversarial_consistency": 1.0}
+        ).fit.adversarial_consistency
+        == 1.0
+    )
+    with pytest.raises(ConfigError, match="adversarial_consistency must be 0 or positive"):
+        TrainConfig.from_dict({**base, "adversarial_epsilon": 5.0, "adversarial_consistency": -1.0})
+    with pytest.raises(ConfigError, match="adversarial_consistency needs adversarial training"):
+        TrainConfig.from_dict({**base, "adversarial_consistency": 1.0})
 
 
 def test_train_with_adversarial_training_writes_a_plain_classifier(tmp_path: Path) -> None:

@@ -51,15 +51,17 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
     # the flat form of the nested config is what 0.1.0 wrote, plus the options added since
     # (reading user files: encoding, separator; adversarial training; weight averaging;
     # language-model pretraining; learning-rate decay on a plateau; weight decay; character
-    # n-grams; distillation from NB-LR) at their defaults
+    # n-grams; distillation from NB-LR; the learning-rate schedule) at their defaults
     added_since = {
         "encoding": "utf-8",
         "sep": None,
         "adversarial_epsilon": None,
         "adversarial_weight": 1.0,
+        "adversarial_consistency": 0.0,
         "distributed": False,
         "language_model": None,
         "reduce_lr_factor": None,
+        "lr_schedule": "constant",
         "ngram_unit": "token",
         "nblr_teacher_weight": None,
         "nblr_teacher_folds": 5,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import signal
 import subprocess
@@ -396,7 +397,8 @@ def _epochs_logged(run: Path) -> int:
 
 def test_killed_run_resumes_from_its_last_epoch(reviews_csv: Path, tmp_path: Path) -> None:
     run = tmp_path / "killed"
-    process = _cli(*train_args(reviews_csv, run, "--epochs", "8", "--patience", "0"))
+    # with the cosine schedule, so that the resumed epochs show the rates they would have had
+    process = _cli(*train_args(reviews_csv, run, "--epochs", "8", "--patience", "0", "--lr-schedule", "cosine"))
     deadline = time.time() + 240
     while _epochs_logged(run) < 2 and process.poll() is None and time.time() < deadline:
         time.sleep(0.2)
@@ -413,6 +415,9 @@ def test_killed_run_resumes_from_its_last_epoch(reviews_csv: Path, tmp_path: Pat
     history = (run / "history.csv").read_text().splitlines()[1:]
     epochs = [int(line.split(",")[0]) for line in history]
     assert epochs == list(range(8)), epochs  # each epoch exactly once: resumed, not restarted
+    with (run / "history.csv").open(newline="") as handle:
+        rates = [float(row["learning_rate"]) for row in csv.DictReader(handle)]
+    assert rates == pytest.approx([0.01 * (1 + math.cos(math.pi * epoch / 8)) / 2 for epoch in range(8)], rel=1e-4)
     assert (run / "metrics.json").is_file() and (run / "model.keras").is_file()
     assert not (run / "checkpoints" / "backup").exists()  # resume state removed after success
 
@@ -438,6 +443,25 @@ def test_learning_rate_falls_after_each_epoch_that_is_not_the_best(reviews_csv: 
     assert rates[-1] < rates[0], (rates, accuracies)  # the easy task stops improving well before 6 epochs
     saved = json.loads((run / "run.json").read_text())["train_config"]["fit"]
     assert saved["reduce_lr_factor"] == 0.5
+
+
+def test_cosine_schedule_sets_each_epochs_learning_rate(reviews_csv: Path, tmp_path: Path) -> None:
+    run = tmp_path / "cosine"
+    extra = ("--epochs", "4", "--patience", "0", "--lr-schedule", "cosine")
+    adversarial = ("--normalize-embeddings", "--adversarial-epsilon", "1")  # the tuned recipe's path
+    assert main(train_args(reviews_csv, run, *extra, *adversarial)) == 0
+    with (run / "history.csv").open(newline="") as handle:
+        rates = [float(row["learning_rate"]) for row in csv.DictReader(handle)]
+    assert rates == pytest.approx([0.01, 0.0085355, 0.005, 0.0014645], rel=1e-4)
+    saved = json.loads((run / "run.json").read_text())["train_config"]["fit"]
+    assert saved["lr_schedule"] == "cosine"
+
+
+def test_cosine_schedule_with_reduce_lr_factor_is_refused(reviews_csv: Path, tmp_path: Path, capsys) -> None:
+    argv = train_args(reviews_csv, tmp_path / "run", "--lr-schedule", "cosine", "--reduce-lr-factor", "0.5")
+    assert main(argv) != 0
+    assert "give one of them" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("factor", ["0", "1", "1.5", "-0.5"])

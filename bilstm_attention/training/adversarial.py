@@ -8,6 +8,14 @@ order::
     r_adv = epsilon * g / ||g||_2                    (norm per review, over all steps and channels)
     total = loss(x) + weight * loss(e(x) + r_adv)    (r_adv a constant: no gradient through it)
 
+With a ``consistency`` weight ``c > 0`` the perturbed pass is also pulled towards the clean
+prediction, as virtual adversarial training does (Miyato et al. 2016/2019), with the clean
+prediction ``p(x)`` a constant::
+
+    total = loss(x) + weight * (loss(e(x) + r_adv) + c * KL(p(x) || p(e(x) + r_adv)))
+
+It costs nothing extra: both predictions are computed anyway.
+
 It is a training-time regulariser: :class:`AdversarialTraining` wraps a classifier for
 ``fit`` and shares its weights, so the classifier that is saved, exported and served is the
 plain one. The classifier's embedding layer must be a
@@ -50,6 +58,18 @@ def adversarial_direction(gradient: Any, token_ids: Any, epsilon: float) -> Any:
     return ops.stop_gradient(epsilon * gradient / norm)
 
 
+def prediction_divergence(anchor: Any, predicted: Any) -> Any:
+    """Mean over the batch of ``KL(anchor || predicted)`` between two predictions: Bernoulli
+    distributions for one sigmoid unit (shape ``(batch, 1)``), categorical ones for softmax
+    outputs (shape ``(batch, classes)``). Probabilities are clipped to ``[1e-7, 1 - 1e-7]``."""
+    p = ops.clip(anchor, 1e-7, 1.0 - 1e-7)
+    q = ops.clip(predicted, 1e-7, 1.0 - 1e-7)
+    divergence = p * ops.log(p / q)
+    if predicted.shape[-1] == 1:
+        divergence = divergence + (1.0 - p) * ops.log((1.0 - p) / (1.0 - q))
+    return ops.mean(ops.sum(divergence, axis=-1))
+
+
 def _weighted_sum(clean: Any, adversarial: Any, weight: float) -> Any:
     """``clean + weight * adversarial`` for two TensorFlow gradients of one variable (``None``
     for a variable a loss does not reach; sparse gradients made dense)."""
@@ -75,13 +95,23 @@ class AdversarialTraining(keras.Model):
         epsilon: L2 norm of each review's perturbation (5.0 in the recipes, on embeddings of
             unit variance per channel).
         weight: weight of the adversarial loss next to the clean loss.
+        consistency: weight of ``KL(clean prediction || perturbed prediction)`` added to the
+            adversarial loss (0: off, the recipes' setting).
 
     Raises:
         ValueError: the classifier has no NormalizedEmbedding named ``embedding``, ``epsilon``
-            or ``weight`` is not positive, or the Keras backend is not TensorFlow or JAX.
+            or ``weight`` is not positive, ``consistency`` is negative, or the Keras backend is
+            not TensorFlow or JAX.
     """
 
-    def __init__(self, classifier: keras.Model, epsilon: float = 5.0, weight: float = 1.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        classifier: keras.Model,
+        epsilon: float = 5.0,
+        weight: float = 1.0,
+        consistency: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         backend = keras.backend.backend()
         if backend not in SUPPORTED_BACKENDS:
@@ -90,6 +120,8 @@ class AdversarialTraining(keras.Model):
             )
         if not epsilon > 0 or not weight > 0:
             raise ValueError(f"epsilon and weight must be positive, got {epsilon!r} and {weight!r}")
+        if not consistency >= 0:
+            raise ValueError(f"consistency must be 0 or positive, got {consistency!r}")
         try:
             embedding = classifier.get_layer(EMBEDDING_LAYER_NAME)
         except ValueError:
@@ -104,6 +136,7 @@ class AdversarialTraining(keras.Model):
         self.built = classifier.built
         self.epsilon = float(epsilon)
         self.weight = float(weight)
+        self.consistency = float(consistency)
 
     @property
     def embedding(self) -> NormalizedEmbedding:
@@ -117,6 +150,13 @@ class AdversarialTraining(keras.Model):
         ids = _token_ids(x)
         shape = ops.shape(ids)
         return ops.zeros((shape[0], shape[1], self.embedding.output_dim), dtype="float32")
+
+    def _perturbed_loss(self, anchor: Any, predicted: Any, loss: Any) -> Any:
+        """The adversarial loss, plus the consistency term pulling ``predicted`` (the perturbed
+        pass) towards ``anchor`` (the clean one, held constant)."""
+        if not self.consistency:
+            return loss
+        return loss + self.consistency * prediction_divergence(ops.stop_gradient(anchor), predicted)
 
     def _report(self, x: Any, y: Any, y_pred: Any, loss: Any, sample_weight: Any) -> dict[str, Any]:
         for metric in self.metrics:
@@ -154,6 +194,7 @@ class AdversarialTraining(keras.Model):
             adversarial_loss = self.compute_loss(
                 x=x, y=y, y_pred=adversarial_pred, sample_weight=sample_weight, training=True
             )
+            adversarial_loss = self._perturbed_loss(y_pred, adversarial_pred, adversarial_loss)
         adversarial_gradients = tape.gradient(adversarial_loss, variables)
         total = [
             _weighted_sum(clean, adversarial, self.weight)
@@ -170,7 +211,7 @@ class AdversarialTraining(keras.Model):
         trainable, non_trainable, optimizer_variables, metrics_variables = state
         x, y, sample_weight = _unpack(data)
 
-        def loss_of(trainable: Any, perturbation: Any, non_trainable: Any) -> tuple[Any, Any]:
+        def loss_of(trainable: Any, perturbation: Any, non_trainable: Any, anchor: Any = None) -> tuple[Any, Any]:
             with self.embedding.perturbed(perturbation):
                 y_pred, non_trainable = self.stateless_call(trainable, non_trainable, x, training=True)
             loss, _ = self.stateless_compute_loss(
@@ -183,6 +224,8 @@ class AdversarialTraining(keras.Model):
                 sample_weight=sample_weight,
                 training=True,
             )
+            if anchor is not None:
+                loss = self._perturbed_loss(anchor, y_pred, loss)
             return loss, (y_pred, non_trainable)
 
         value_and_grad = jax.value_and_grad(loss_of, argnums=(0, 1), has_aux=True)
@@ -190,7 +233,7 @@ class AdversarialTraining(keras.Model):
             trainable, self._zero_perturbation(x), non_trainable
         )
         r_adv = adversarial_direction(delta_grad, _token_ids(x), self.epsilon)
-        (_, (_, non_trainable)), (adversarial_grads, _) = value_and_grad(trainable, r_adv, non_trainable)
+        (_, (_, non_trainable)), (adversarial_grads, _) = value_and_grad(trainable, r_adv, non_trainable, y_pred)
         grads = jax.tree_util.tree_map(lambda clean, adv: clean + self.weight * adv, grads, adversarial_grads)
         trainable, optimizer_variables = self.optimizer.stateless_apply(optimizer_variables, grads, trainable)
 
@@ -213,6 +256,7 @@ class AdversarialTraining(keras.Model):
                 "classifier": classifier,
                 "epsilon": self.epsilon,
                 "weight": self.weight,
+                "consistency": self.consistency,
             }
         )
         return config

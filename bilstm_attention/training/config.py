@@ -51,6 +51,8 @@ NGRAM_MODEL_CHOICES: tuple[str, ...] = ("joint", "nblr")
 
 #: ``tf.distribute`` strategies :func:`~bilstm_attention.training.make_strategy` knows.
 STRATEGY_CHOICES: tuple[str, ...] = ("default", "mirrored")
+#: How the learning rate changes over the epochs (``--lr-schedule``).
+LR_SCHEDULE_CHOICES: tuple[str, ...] = ("constant", "cosine")
 
 #: Vocabulary size for a user's file when none is given (registry datasets have their own
 #: in datasets.yaml).
@@ -349,11 +351,22 @@ class FitConfig(DictConfig):
         "embeddings (needs --normalize-embeddings; off when not given)",
     )
     adversarial_weight: float = option(1.0, "weight of the adversarial loss next to the clean loss")
+    adversarial_consistency: float = option(
+        0.0,
+        "with adversarial training, also pull the perturbed pass's prediction towards the clean one: "
+        "this weight times KL(clean || perturbed) is added to the adversarial loss (0: off)",
+    )
     reduce_lr_factor: float | None = option(
         None,
         "multiply the learning rate by this factor (0 < f < 1) after every epoch whose validation accuracy "
         "is not the best so far (Keras ReduceLROnPlateau; give --patience 2 or more so that the lower rate "
         "gets an epoch; off when not given)",
+    )
+    lr_schedule: str = option(
+        "constant",
+        "constant: the classifier's learning rate throughout; cosine: epoch e of E trains at "
+        "learning_rate * (1 + cos(pi * e / E)) / 2, from the full rate down to a small one in the last epoch",
+        choices=LR_SCHEDULE_CHOICES,
     )
 
     config_kind: ClassVar[str] = "fit"
@@ -367,10 +380,20 @@ class FitConfig(DictConfig):
             raise ConfigError(f"adversarial_epsilon must be positive (or not given), got {self.adversarial_epsilon!r}")
         if not self.adversarial_weight > 0:
             raise ConfigError(f"adversarial_weight must be positive, got {self.adversarial_weight!r}")
+        if isinstance(self.adversarial_consistency, bool) or not self.adversarial_consistency >= 0:
+            raise ConfigError(f"adversarial_consistency must be 0 or positive, got {self.adversarial_consistency!r}")
+        if self.adversarial_consistency and self.adversarial_epsilon is None:
+            raise ConfigError("adversarial_consistency needs adversarial training (--adversarial-epsilon)")
         if self.reduce_lr_factor is not None and (
             isinstance(self.reduce_lr_factor, bool) or not 0 < self.reduce_lr_factor < 1
         ):
             raise ConfigError(f"reduce_lr_factor must be between 0 and 1 (or not given), got {self.reduce_lr_factor!r}")
+        if self.lr_schedule not in LR_SCHEDULE_CHOICES:
+            raise ConfigError(f"lr_schedule must be one of {', '.join(LR_SCHEDULE_CHOICES)}, got {self.lr_schedule!r}")
+        if self.lr_schedule != "constant" and self.reduce_lr_factor is not None:
+            raise ConfigError(
+                f"lr_schedule {self.lr_schedule!r} and reduce_lr_factor both set the learning rate; give one of them"
+            )
 
 
 @dataclass

@@ -69,6 +69,7 @@ from bilstm_attention.training import distributed
 from bilstm_attention.training.adversarial import AdversarialTraining
 from bilstm_attention.training.config import DEFAULT_VOCAB_SIZE, TrainConfig
 from bilstm_attention.training.devices import make_strategy
+from bilstm_attention.training.schedules import schedule_callback
 from bilstm_attention.version import __version__
 
 #: What a stage records in :attr:`RunResult.timings`: seconds, counts and flags.
@@ -656,7 +657,8 @@ def fit(
     """Stage 5: ``model.fit`` on length-bucketed batches with the run's callbacks: resume
     state (``BackupAndRestore``), best-epoch checkpoint, ``history.csv``, early stopping,
     TensorBoard; with ``fit.reduce_lr_factor`` the learning rate falls after each epoch that is
-    not the best so far. With early stopping the best epoch's weights are restored at the end.
+    not the best so far, with ``fit.lr_schedule`` "cosine" it follows
+    :func:`~bilstm_attention.training.schedules.cosine_learning_rate`. With early stopping the best epoch's weights are restored at the end.
     With ``fit.adversarial_epsilon`` the model is fitted through :class:`AdversarialTraining`
     (same weights, compiled as ``classifier_config`` says). ``shard``: this process's rows of
     every batch in distributed training. ``targets``: what the training reviews are fitted to
@@ -705,6 +707,9 @@ def fit(
                 monitor="val_accuracy", mode="max", factor=config.fit.reduce_lr_factor, patience=0, verbose=verbose
             )
         )
+    schedule = schedule_callback(config.fit.lr_schedule, classifier_config.learning_rate, config.fit.epochs)
+    if schedule is not None:
+        callbacks.append(schedule)  # before the CSV log, as above
     callbacks += [
         keras.callbacks.ModelCheckpoint(
             str(run.best_checkpoint),
@@ -729,7 +734,10 @@ def fit(
         strategy = getattr(model, "distribute_strategy", None)
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
             trainee = AdversarialTraining(
-                model, epsilon=config.fit.adversarial_epsilon, weight=config.fit.adversarial_weight
+                model,
+                epsilon=config.fit.adversarial_epsilon,
+                weight=config.fit.adversarial_weight,
+                consistency=config.fit.adversarial_consistency,
             )
             compile_classifier(trainee, classifier_config)
             # the saved classifier carries the optimizer state that training built

@@ -1,8 +1,8 @@
 """One adversarial training step from saved weights, on whichever backend KERAS_BACKEND names.
 
 Usage: ``python adversarial_step.py IN.npz OUT.npz``. ``IN.npz`` holds the batch (``x``,
-``y``), the classifier's initial weights (``w0``, ``w1``, ...), ``epsilon`` and
-``learning_rate``; the weights after one SGD step of
+``y``), the classifier's initial weights (``w0``, ``w1``, ...), ``epsilon``,
+``learning_rate`` and optionally ``consistency``; the weights after one SGD step of
 :class:`~bilstm_attention.training.adversarial.AdversarialTraining` are written to ``OUT.npz``.
 ``test_adversarial.py`` runs it on both backends and compares the results.
 """
@@ -35,7 +35,8 @@ def one_step(inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
     classifier = build_classifier(CONFIG, compile=False)
     count = len(classifier.weights)
     classifier.set_weights([inputs[f"w{index}"] for index in range(count)])
-    model = AdversarialTraining(classifier, epsilon=float(inputs["epsilon"]))
+    consistency = float(inputs["consistency"]) if "consistency" in inputs else 0.0
+    model = AdversarialTraining(classifier, epsilon=float(inputs["epsilon"]), consistency=consistency)
     model.compile(optimizer=keras.optimizers.SGD(float(inputs["learning_rate"])), loss="binary_crossentropy")
     model.train_on_batch(inputs["x"], inputs["y"])
     return [keras.ops.convert_to_numpy(weight) for weight in classifier.weights]
