@@ -365,7 +365,8 @@ class FitConfig(DictConfig):
     lr_schedule: str = option(
         "constant",
         "constant: the classifier's learning rate throughout; cosine: epoch e of E trains at "
-        "learning_rate * (1 + cos(pi * e / E)) / 2, from the full rate down to a small one in the last epoch",
+        "learning_rate * (1 + cos(pi * e / E)) / 2, from the full rate down to a small one in the last epoch "
+        "(early stopping with patience 1 may end a run before its low-rate epochs)",
         choices=LR_SCHEDULE_CHOICES,
     )
 
