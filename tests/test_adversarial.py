@@ -197,6 +197,14 @@ def test_the_perturbation_raises_the_loss_more_than_its_opposite() -> None:
     assert loss(r) > loss(random)
 
 
+def _reference_classifier(inputs: dict[str, np.ndarray]) -> tuple[list[np.ndarray], keras.Model, NormalizedEmbedding]:
+    """The batch's starting weights, a classifier holding them and its embedding layer."""
+    start = [inputs[f"w{index}"] for index in range(len(build_classifier(CONFIG, compile=False).weights))]
+    reference = build_classifier(CONFIG, compile=False)
+    reference.set_weights(start)
+    return start, reference, reference.get_layer("embedding")
+
+
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="the reference gradients are taken with tf.GradientTape")
 @pytest.mark.parametrize("weight", [0.5, 2.0])
 def test_an_sgd_step_moves_the_weights_by_the_clean_plus_weighted_adversarial_gradient(weight: float) -> None:
@@ -207,11 +215,7 @@ def test_an_sgd_step_moves_the_weights_by_the_clean_plus_weighted_adversarial_gr
     inputs = _batch(seed=4)
     learning_rate, epsilon = 0.5, 2.0
     x, y = inputs["x"], inputs["y"]
-    start = [inputs[f"w{index}"] for index in range(len(build_classifier(CONFIG, compile=False).weights))]
-
-    reference = build_classifier(CONFIG, compile=False)
-    reference.set_weights(start)
-    embedding = reference.get_layer("embedding")
+    start, reference, embedding = _reference_classifier(inputs)
 
     def loss_with(perturbation: tf.Tensor) -> tf.Tensor:
         with embedding.perturbed(perturbation):
@@ -269,11 +273,7 @@ def test_the_consistency_term_adds_the_gradient_of_kl_clean_to_perturbed() -> No
     inputs = _batch(seed=5)
     learning_rate, epsilon, weight, consistency = 0.5, 2.0, 1.0, 3.0
     x, y = inputs["x"], inputs["y"]
-    start = [inputs[f"w{index}"] for index in range(len(build_classifier(CONFIG, compile=False).weights))]
-
-    reference = build_classifier(CONFIG, compile=False)
-    reference.set_weights(start)
-    embedding = reference.get_layer("embedding")
+    start, reference, embedding = _reference_classifier(inputs)
 
     def predict(perturbation: tf.Tensor) -> tf.Tensor:
         with embedding.perturbed(perturbation):

@@ -390,6 +390,12 @@ def _cli(*argv: str, **kwargs) -> subprocess.Popen:
     )
 
 
+def _history_column(run: Path, name: str) -> list[float]:
+    """One column of a run's ``history.csv``, an entry per epoch."""
+    with (run / "history.csv").open(newline="") as handle:
+        return [float(row[name]) for row in csv.DictReader(handle)]
+
+
 def _epochs_logged(run: Path) -> int:
     history = run / "history.csv"
     return max(0, len(history.read_text().splitlines()) - 1) if history.is_file() else 0
@@ -415,8 +421,7 @@ def test_killed_run_resumes_from_its_last_epoch(reviews_csv: Path, tmp_path: Pat
     history = (run / "history.csv").read_text().splitlines()[1:]
     epochs = [int(line.split(",")[0]) for line in history]
     assert epochs == list(range(8)), epochs  # each epoch exactly once: resumed, not restarted
-    with (run / "history.csv").open(newline="") as handle:
-        rates = [float(row["learning_rate"]) for row in csv.DictReader(handle)]
+    rates = _history_column(run, "learning_rate")
     assert rates == pytest.approx([0.01 * (1 + math.cos(math.pi * epoch / 8)) / 2 for epoch in range(8)], rel=1e-4)
     assert (run / "metrics.json").is_file() and (run / "model.keras").is_file()
     assert not (run / "checkpoints" / "backup").exists()  # resume state removed after success
@@ -427,11 +432,9 @@ def test_learning_rate_falls_after_each_epoch_that_is_not_the_best(reviews_csv: 
     extra = ("--epochs", "6", "--patience", "0", "--reduce-lr-factor", "0.5")
     adversarial = ("--normalize-embeddings", "--adversarial-epsilon", "1")  # the tuned recipe's path
     assert main(train_args(reviews_csv, run, *extra, *adversarial)) == 0
-    with (run / "history.csv").open(newline="") as handle:
-        history = list(csv.DictReader(handle))
-    assert len(history) == 6
-    rates = [float(row["learning_rate"]) for row in history]  # the rate each epoch trained with
-    accuracies = [float(row["val_accuracy"]) for row in history]
+    rates = _history_column(run, "learning_rate")  # the rate each epoch trained with
+    accuracies = _history_column(run, "val_accuracy")
+    assert len(rates) == 6
     assert rates[0] == pytest.approx(0.01)
     best = float("-inf")
     for epoch in range(5):
@@ -450,8 +453,7 @@ def test_cosine_schedule_sets_each_epochs_learning_rate(reviews_csv: Path, tmp_p
     extra = ("--epochs", "4", "--patience", "0", "--lr-schedule", "cosine")
     adversarial = ("--normalize-embeddings", "--adversarial-epsilon", "1")  # the tuned recipe's path
     assert main(train_args(reviews_csv, run, *extra, *adversarial)) == 0
-    with (run / "history.csv").open(newline="") as handle:
-        rates = [float(row["learning_rate"]) for row in csv.DictReader(handle)]
+    rates = _history_column(run, "learning_rate")
     assert rates == pytest.approx([0.01, 0.0085355, 0.005, 0.0014645], rel=1e-4)
     saved = json.loads((run / "run.json").read_text())["train_config"]["fit"]
     assert saved["lr_schedule"] == "cosine"
