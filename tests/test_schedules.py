@@ -36,9 +36,16 @@ def test_cosine_rate_past_the_budget_keeps_the_last_epochs_rate() -> None:
     assert cosine_learning_rate(0, 0.01, 1) == 0.01  # a one-epoch run trains at the full rate
 
 
-@pytest.mark.parametrize(("epochs", "rate"), [(0, 0.01), (3, 0.0), (3, -1.0)])
-def test_cosine_rate_refuses_a_bad_budget_or_rate(epochs: int, rate: float) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("epochs", "rate", "message"),
+    [
+        (0, 0.01, "epochs must be positive, got 0"),
+        (3, 0.0, "base_rate must be positive, got 0.0"),
+        (3, -1.0, "got -1.0"),
+    ],
+)
+def test_cosine_rate_refuses_a_bad_budget_or_rate(epochs: int, rate: float, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         cosine_learning_rate(0, rate, epochs)
 
 
