@@ -104,6 +104,29 @@ def test_saved_classifier_reloads_with_identical_outputs(tmp_path) -> None:
     assert np.allclose(loaded.predict_on_batch(batch), model.predict_on_batch(batch), atol=1e-6)
 
 
+def test_token_dropout_drops_whole_tokens_while_training_only(tmp_path) -> None:
+    keras.utils.set_random_seed(5)
+    model = build_classifier(ClassifierConfig(**SMALL, token_dropout=0.5, normalize_embeddings=True))
+    batch = _batch(np.random.default_rng(5), [40, 40, 40, 40], 40)
+    embedded = model.get_layer("embedding")(batch)
+    dropout = model.get_layer("token_dropout")
+    dropped = keras.ops.convert_to_numpy(dropout(embedded, training=True))
+    embedded = keras.ops.convert_to_numpy(embedded)
+    zero = np.all(dropped == 0.0, axis=-1)
+    # a token is dropped whole (every channel) or kept whole, scaled by 1 / (1 - rate)
+    assert np.allclose(dropped[~zero], 2.0 * embedded[~zero], atol=1e-5)
+    assert 0.35 < zero.mean() < 0.65  # 160 tokens at rate 0.5
+    # inference is untouched: the same probabilities as the model without the layer
+    plain = build_classifier(ClassifierConfig(**SMALL, normalize_embeddings=True))
+    plain.set_weights(model.get_weights())
+    assert np.allclose(model.predict_on_batch(batch), plain.predict_on_batch(batch), atol=1e-6)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert loaded.get_layer("token_dropout").rate == 0.5
+    assert np.allclose(loaded.predict_on_batch(batch), model.predict_on_batch(batch), atol=1e-6)
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -116,6 +139,7 @@ def test_saved_classifier_reloads_with_identical_outputs(tmp_path) -> None:
         ("learning_rate", 0.0, "learning_rate"),
         ("ngram_vocab_size", -1, "ngram_vocab_size must be >= 0"),
         ("ngram_dropout", 1.0, "ngram_dropout must be in"),
+        ("token_dropout", -0.1, "token_dropout must be in"),
     ],
 )
 def test_bad_config_values_are_named(field: str, value, message: str) -> None:

@@ -449,14 +449,22 @@ def test_learning_rate_falls_after_each_epoch_that_is_not_the_best(reviews_csv: 
 
 
 def test_cosine_schedule_sets_each_epochs_learning_rate(reviews_csv: Path, tmp_path: Path) -> None:
+    from bilstm_attention import load_model
+
     run = tmp_path / "cosine"
-    extra = ("--epochs", "4", "--patience", "0", "--lr-schedule", "cosine")
+    # with word dropout (Steam's recipe) on the same adversarial path
+    extra = ("--epochs", "4", "--patience", "0", "--lr-schedule", "cosine", "--token-dropout", "0.2")
     adversarial = ("--normalize-embeddings", "--adversarial-epsilon", "1")  # the tuned recipe's path
     assert main(train_args(reviews_csv, run, *extra, *adversarial)) == 0
     rates = _history_column(run, "learning_rate")
     assert rates == pytest.approx([0.01, 0.0085355, 0.005, 0.0014645], rel=1e-4)
-    saved = json.loads((run / "run.json").read_text())["train_config"]["fit"]
-    assert saved["lr_schedule"] == "cosine"
+    saved = json.loads((run / "run.json").read_text())["train_config"]
+    assert saved["fit"]["lr_schedule"] == "cosine" and saved["classifier"]["token_dropout"] == 0.2
+    model = load_model(run)
+    assert model.model.get_layer("token_dropout").rate == 0.2
+    # dropout is off at inference: two copies of a review in one batch get the same probability
+    first, again = model.predict(["a great film with a sad end", "a great film with a sad end"])
+    assert first == again
 
 
 def test_cosine_schedule_with_reduce_lr_factor_is_refused(reviews_csv: Path, tmp_path: Path, capsys) -> None:

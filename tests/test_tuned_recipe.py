@@ -275,17 +275,21 @@ def test_tuned_recipe_uses_word2vec_and_nblr() -> None:
     ngrams = {"imdb": ("token", 3), "nsmc": ("char", 4), "steam": ("token", 3), "naver_shopping": ("token", 3)}
     # NSMC's and Steam's BiLSTMs are distilled from NB-LR (session 15)
     teachers = {"imdb": None, "nsmc": 0.3, "steam": 0.3, "naver_shopping": None}
+    # Steam's BiLSTM drops whole tokens while training (session 18)
+    token_dropout = {"imdb": 0.0, "nsmc": 0.0, "steam": 0.1, "naver_shopping": 0.0}
     for dataset in ("imdb", "nsmc", "steam", "naver_shopping"):
         config = recipe_config(dataset, "tuned")
         assert config.ngrams.model == "nblr" and config.word2vec is not None
         assert (config.ngrams.unit, config.ngrams.order) == ngrams[dataset]
         assert config.ngrams.teacher_weight == teachers[dataset]
+        assert config.classifier.token_dropout == token_dropout[dataset]
         assert config.classifier.lstm_units == units[dataset] and config.fit.batch_size == batches[dataset]
         assert config.fit.bucketing and not config.fit.pad_to_max_length
         assert config.text.tokenizer_options == options[dataset]
     # the tutorial's recipe keeps the tutorial's plain morphemes
     assert recipe_config("steam", "seed").text.tokenizer_options == {"stopwords": "steam_seed"}
     assert recipe_config("steam", "seed").ngrams.teacher_weight is None
+    assert recipe_config("steam", "seed").classifier.token_dropout == 0.0
 
 
 def test_nblr_ensemble_run_end_to_end(tmp_path: Path, capsys) -> None:

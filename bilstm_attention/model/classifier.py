@@ -93,6 +93,9 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
     x = embedding(tokens)
     if config.embedding_dropout:
         x = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(x)
+    if config.token_dropout:
+        # one draw per token, shared by its channels: the whole vector is dropped
+        x = keras.layers.Dropout(config.token_dropout, noise_shape=(None, None, 1), name="token_dropout")(x)
 
     forward_h = backward_h = None
     last = len(config.lstm_units) - 1

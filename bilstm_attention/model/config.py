@@ -52,6 +52,10 @@ class ClassifierConfig(DictConfig):
         num_classes: 2 gives one sigmoid unit, more gives a softmax.
         embedding_dim: size of the token embeddings.
         embedding_dropout: dropout on whole embedding channels (``SpatialDropout1D``).
+        token_dropout: word dropout (Iyyer et al. 2015): while training, each token's whole
+            vector is zeroed with this probability (the others scaled by ``1 / (1 - rate)``),
+            so the model cannot lean on any single word; applied after the embedding (and after
+            an adversarial perturbation of it).
         normalize_embeddings: standardise the token vectors with the tokens' training
             frequencies (:class:`~bilstm_attention.model.blocks.NormalizedEmbedding`); needed by
             adversarial training (``--adversarial-epsilon``), which perturbs them.
@@ -87,6 +91,7 @@ class ClassifierConfig(DictConfig):
     num_classes: int = 2
     embedding_dim: int = 128
     embedding_dropout: float = 0.0
+    token_dropout: float = 0.0
     normalize_embeddings: bool = False
     lstm_units: list[int] = field(default_factory=lambda: [64, 64])
     lstm_dropout: float = 0.5
@@ -126,7 +131,14 @@ class ClassifierConfig(DictConfig):
             raise ConfigError(f"dense_units must hold positive sizes, got {self.dense_units}")
         if self.ngram_vocab_size < 0:
             raise ConfigError(f"ngram_vocab_size must be >= 0, got {self.ngram_vocab_size}")
-        for name in ("embedding_dropout", "lstm_dropout", "attention_dropout", "dense_dropout", "ngram_dropout"):
+        for name in (
+            "embedding_dropout",
+            "token_dropout",
+            "lstm_dropout",
+            "attention_dropout",
+            "dense_dropout",
+            "ngram_dropout",
+        ):
             rate = getattr(self, name)
             if not 0.0 <= rate < 1.0:
                 raise ConfigError(f"{name} must be in [0, 1), got {rate}")
