@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 import keras
 import numpy as np
@@ -29,9 +30,9 @@ from bilstm_attention.inference.prediction import predict_probabilities
 from bilstm_attention.model import ensemble_parts
 
 
-def parts(run: str, texts: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{split: (BiLSTM probabilities, NB-LR probabilities)}`` of a saved ensemble run."""
-    model = load_model(run)
+def split_parts(model: Any, texts: list[str], run: str = "the run") -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+    """``(average, BiLSTM, NB-LR)`` probabilities of ``texts`` from a loaded ensemble run
+    (``load_model(run)``), and the model inputs they were computed from."""
     found = ensemble_parts(model.model)
     if found is None:
         raise SystemExit(f"{run} is not an ensemble (no NB-LR part)")
@@ -39,14 +40,21 @@ def parts(run: str, texts: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, 
     if weight >= 1.0:
         raise SystemExit(f"{run} gives NB-LR no weight: its NB-LR probability cannot be read back")
     both = keras.Model(model.model.inputs, [model.model.output, deep_output])
+    inputs = model.encode(texts)
+    mixed, deep = predict_probabilities(
+        both, inputs.tokens, batch_size=256, pad_to=model.pad_to, ngram_ids=inputs.ngrams
+    )
+    mixed, deep = np.asarray(mixed).ravel(), np.asarray(deep).ravel()
+    return mixed, deep, np.clip((mixed - weight * deep) / (1.0 - weight), 0.0, 1.0), inputs
+
+
+def parts(run: str, texts: dict[str, list[str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{split: (BiLSTM probabilities, NB-LR probabilities)}`` of a saved ensemble run."""
+    model = load_model(run)
     result = {}
     for split, split_texts in texts.items():
-        inputs = model.encode(split_texts)
-        mixed, deep = predict_probabilities(
-            both, inputs.tokens, batch_size=256, pad_to=model.pad_to, ngram_ids=inputs.ngrams
-        )
-        mixed, deep = np.asarray(mixed).ravel(), np.asarray(deep).ravel()
-        result[split] = (deep, np.clip((mixed - weight * deep) / (1.0 - weight), 0.0, 1.0))
+        _, deep, linear, _ = split_parts(model, split_texts, run)
+        result[split] = (deep, linear)
     return result
 
 

@@ -19,31 +19,15 @@ import argparse
 import json
 import time
 
-import keras
 import numpy as np
 from common import DATA_DIR, RESULTS
-from mixed_parts_ensemble import accuracy, held_out
+from mixed_parts_ensemble import accuracy, held_out, split_parts
 from scipy import sparse
 
 from bilstm_attention import data as data_lib
 from bilstm_attention import load_model
 from bilstm_attention.features.nblr import best_mix_weight, fit_nblr, ngram_matrix
 from bilstm_attention.fileio import write_json
-from bilstm_attention.inference.prediction import predict_probabilities
-from bilstm_attention.model import ensemble_parts
-
-
-def run_parts(model, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
-    """(average, BiLSTM, NB-LR) probabilities of a saved ensemble run, and the texts' n-gram matrix."""
-    weight, deep_output = ensemble_parts(model.model)
-    both = keras.Model(model.model.inputs, [model.model.output, deep_output])
-    inputs = model.encode(texts)
-    mixed, deep = predict_probabilities(
-        both, inputs.tokens, batch_size=256, pad_to=model.pad_to, ngram_ids=inputs.ngrams
-    )
-    mixed, deep = np.asarray(mixed).ravel(), np.asarray(deep).ravel()
-    linear = np.clip((mixed - weight * deep) / (1.0 - weight), 0.0, 1.0)
-    return mixed, deep, linear, inputs.ngrams
 
 
 def main() -> None:
@@ -64,8 +48,8 @@ def main() -> None:
     train_labels = np.asarray(splits.train.labels)
     parts = {}
     for split, split_texts in (("validation", texts["validation"]), ("test", texts["test"]), ("unlabeled", unlabeled)):
-        mixed, deep, linear, ngram_ids = run_parts(model, split_texts)
-        parts[split] = {"average": mixed, "bilstm": deep, "nblr": linear, "x": ngram_matrix(ngram_ids, size)}
+        mixed, deep, linear, inputs = split_parts(model, split_texts, args.run)
+        parts[split] = {"average": mixed, "bilstm": deep, "nblr": linear, "x": ngram_matrix(inputs.ngrams, size)}
     train_x = ngram_matrix(model.encode(train_texts).ngrams, size)
     print(f"parts ready in {time.perf_counter() - started:.0f} s", flush=True)
     c_values = [float(c) for c in args.c.split(",")]
