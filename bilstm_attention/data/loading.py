@@ -44,6 +44,7 @@ from bilstm_attention.data.splits import (
     balanced_subset,
     count_by_class,
     limit_sizes,
+    grouped_stratified_holdout,
     stratified_holdout,
     take,
 )
@@ -296,12 +297,14 @@ def assemble(
         train_r, test_r = raw.parts[spec.split.train], raw.parts[spec.split.test]
         train = (train_r.texts, train_r.label_array(), train_r.keys)
         test = (test_r.texts, test_r.label_array(), test_r.keys)
+        train_groups = list(train_r.groups) or None
     else:
         (records,) = raw.parts.values()
         labels = records.label_array()
         mask = stratified_holdout(labels, records.keys, spec.split.test_fraction, spec.split.seed)
         train = take(records.texts, labels, records.keys, np.flatnonzero(~mask))
         test = take(records.texts, labels, records.keys, np.flatnonzero(mask))
+        train_groups = [records.groups[i] for i in np.flatnonzero(~mask)] if records.groups else None
         report.notes.append(f"test = {spec.split.describe()} of {len(labels):,} reviews")
 
     train_classes = np.unique(train[1])
@@ -319,7 +322,9 @@ def assemble(
 
     if limit is not None:
         n_train, n_test = limit_sizes(limit, spec.limit_test_fraction, spec.num_classes)
-        train = take(*train, balanced_subset(train[1], train[2], n_train, spec.num_classes, limit_seed))
+        subset = balanced_subset(train[1], train[2], n_train, spec.num_classes, limit_seed)
+        train = take(*train, subset)
+        train_groups = [train_groups[i] for i in subset] if train_groups else None
         test = take(*test, balanced_subset(test[1], test[2], n_test, spec.num_classes, limit_seed))
         report.notes.append(
             f"limit={limit}: class-balanced subsets of {len(train[0]):,} train and "
@@ -330,7 +335,7 @@ def assemble(
         "train": count_by_class(train[1], spec.class_names),
         "test": count_by_class(test[1], spec.class_names),
     }
-    mask = stratified_holdout(train[1], train[2], validation_fraction, validation_seed)
+    mask = _validation_mask(spec, train, train_groups, validation_fraction, validation_seed, report)
     validation = take(*train, np.flatnonzero(mask))
     train = take(*train, np.flatnonzero(~mask))
     report.final = {
@@ -357,6 +362,34 @@ def assemble(
         report=report,
         unlabeled=raw.unlabeled,
     )
+
+
+def _validation_mask(
+    spec: DatasetSpec,
+    train: tuple[list[str], np.ndarray, list[str]],
+    groups: list[str] | None,
+    fraction: float,
+    seed: int,
+    report: LoadReport,
+) -> np.ndarray:
+    """The validation slice of train: whole groups (``split.validation_groups``) when the files
+    give each review's group, otherwise single reviews; the report says which."""
+    kind = spec.split.validation_groups
+    if kind is None:
+        return stratified_holdout(train[1], train[2], fraction, seed)
+    if not groups:
+        report.notes.append(
+            f"validation: single reviews, not whole {kind}s: the files read have no {kind} of each "
+            "training review (aclImdb's train/urls_*.txt, or a limit= read that stopped before them)"
+        )
+        return stratified_holdout(train[1], train[2], fraction, seed)
+    mask = grouped_stratified_holdout(train[1], groups, fraction, seed)
+    held = {groups[i] for i in np.flatnonzero(mask)}
+    report.notes.append(
+        f"validation: whole {kind}s, {len(held):,} of {len(set(groups)):,}, none of them in train "
+        f"(train and test share no {kind})"
+    )
+    return mask
 
 
 def make_fingerprint(spec: DatasetSpec, sources: list[SourceFile], explicit: bool, extra: Any = None) -> str:

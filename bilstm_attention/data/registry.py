@@ -25,6 +25,9 @@ LANGUAGES = ("en", "ko")
 USER_FILE_MAX_LENGTH = 400
 FORMAT_TYPES = ("delimited", "imdb_archive")
 SPLIT_METHODS = ("upstream", "stratified_hash")
+#: what ``split.validation_groups`` may name: ``movie``, the movie of each IMDB review, from
+#: aclImdb's ``{train,test}/urls_{pos,neg}.txt``
+VALIDATION_GROUPS = ("movie",)
 EMPTY_TEXT_POLICIES = ("error", "drop")
 QUOTING = ("none", "minimal")
 
@@ -125,6 +128,8 @@ class SplitSpec:
     test: str | None = None
     test_fraction: float | None = None
     seed: int | None = None
+    #: hold out whole groups (e.g. ``movie``) for validation instead of single reviews
+    validation_groups: str | None = None
 
     def describe(self) -> str:
         if self.method == "upstream":
@@ -400,6 +405,9 @@ def _parse_label_rule(reader: _Reader, class_names: tuple[str, ...]) -> LabelRul
 
 def _parse_split(reader: _Reader, fmt: FormatSpec, roles: tuple[str, ...]) -> SplitSpec:
     method = reader.str("method", choices=SPLIT_METHODS)
+    groups = reader.str("validation_groups", required=False, choices=VALIDATION_GROUPS)
+    if groups is not None and fmt.type != "imdb_archive":
+        raise reader.fail("validation_groups", "movie groups come from aclImdb's urls files: format imdb_archive only")
     if method == "upstream":
         train = reader.str("train")
         test = reader.str("test")
@@ -408,7 +416,7 @@ def _parse_split(reader: _Reader, fmt: FormatSpec, roles: tuple[str, ...]) -> Sp
                 if role not in roles:
                     raise reader.fail(key, f"{role!r} is not one of the file roles {list(roles)}")
         reader.finish()
-        return SplitSpec(method, train=train, test=test)
+        return SplitSpec(method, train=train, test=test, validation_groups=groups)
     fraction = reader.fraction("test_fraction")
     if not 0 < fraction < 1:
         raise reader.fail("test_fraction", f"must be in (0, 1), got {fraction}")
@@ -416,7 +424,7 @@ def _parse_split(reader: _Reader, fmt: FormatSpec, roles: tuple[str, ...]) -> Sp
     if len(roles) != 1:
         raise reader.fail("method", "stratified_hash needs exactly one data file")
     reader.finish()
-    return SplitSpec(method, test_fraction=fraction, seed=seed)
+    return SplitSpec(method, test_fraction=fraction, seed=seed, validation_groups=groups)
 
 
 def _parse_counts(reader: _Reader, name: str) -> dict[str, Any]:

@@ -46,6 +46,9 @@ class Records:
     texts: list[str] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    #: what each review belongs to (IMDB: its movie), parallel to ``keys``; empty when the
+    #: files say nothing about groups
+    groups: list[str] = field(default_factory=list)
     raw_rows: int = 0
     raw_labels: Counter = field(default_factory=Counter)
     dropped: Counter = field(default_factory=Counter)
@@ -216,6 +219,36 @@ def stratified_holdout(labels: np.ndarray, keys: Sequence[str], fraction: float,
                 cut -= 1
         mask[order[:cut]] = True
     return mask
+
+
+def grouped_stratified_holdout(labels: np.ndarray, groups: Sequence[str], fraction: float, seed: int) -> np.ndarray:
+    """Boolean mask of the held-out reviews, taking whole groups (e.g. all reviews of a movie).
+
+    Groups are visited in the order of ``hash_ranks`` of their names (ties by name), and a
+    group is held out when it fits in what every class of its reviews still has of its quota
+    (``holdout_size`` of the class); the visit ends when every quota is met. So no group is
+    split, each class gets at most its quota (short of it by less than the smallest group that
+    no longer fits), and the result depends on ``(seed, group names)`` only, not on the order
+    of the reviews.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    mask = np.zeros(len(labels), dtype=bool)
+    if fraction <= 0 or len(labels) == 0:
+        return mask
+    names, group_of = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+    classes = np.unique(labels)
+    counts = np.zeros((len(names), len(classes)), dtype=np.int64)
+    np.add.at(counts, (group_of, np.searchsorted(classes, labels)), 1)
+    left = np.array([holdout_size(int(n), fraction) for n in counts.sum(axis=0)], dtype=np.int64)
+    ranks = hash_ranks(list(names), seed)
+    taken = np.zeros(len(names), dtype=bool)
+    for g in np.lexsort((names, ranks)):
+        if not left.any():
+            break
+        if np.all(counts[g] <= left):
+            taken[g] = True
+            left -= counts[g]
+    return taken[group_of]
 
 
 def balanced_quota(total: int, num_classes: int) -> list[int]:

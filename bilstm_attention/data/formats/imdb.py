@@ -54,12 +54,15 @@ from bilstm_attention.errors import (
     DatasetNotFoundError,
 )
 
-#: 2: keys from :func:`store.content_key`.
-PARSED_FORMAT_VERSION = 2
+#: 2: keys from :func:`store.content_key`; 3: each review's movie (``groups``).
+PARSED_FORMAT_VERSION = 3
 
 _HTML_BREAK = re.compile(r"<br\s*/?\s*>", re.IGNORECASE)
 _MEMBER = re.compile(r"^(?:\./)?(?P<top>[^/]+)/(?P<split>train|test)/(?P<folder>[^/]+)/(?P<name>[^/]+)$")
 _REVIEW = re.compile(r"^(?P<id>\d+)_(?P<rating>\d+)\.txt$")
+#: ``aclImdb/train/urls_pos.txt``: line i is the IMDb page of the movie of review i
+_URLS = re.compile(r"^(?:\./)?(?P<top>[^/]+)/(?P<split>train|test)/urls_(?P<folder>[^/]+)\.txt$")
+_TITLE = re.compile(r"tt\d+")
 
 
 def _line_breaks(spec: DatasetSpec, text: str) -> str:
@@ -119,6 +122,24 @@ class _ImdbCollector:
         self.dropped: dict[str, Counter] = {s: Counter() for s in ("train", "test")}
         self.digest = hashlib.sha256()
         self.hash_content = False
+        self.want_groups = spec.split.validation_groups == "movie"
+        self.urls: dict[tuple[str, str], list[str]] = {}
+
+    def urls_member(self, relpath: str) -> tuple[str, str] | None:
+        """``(split, folder)`` when ``relpath`` is a urls file whose movies are wanted."""
+        match = _URLS.match(relpath) if self.want_groups else None
+        if not match or (self.top and match["top"] != self.top) or match["folder"] not in self.mapping:
+            return None
+        return match["split"], match["folder"]
+
+    def add_urls(self, relpath: str, split: str, folder: str, data: bytes) -> None:
+        """Keep the movie of every line of a urls file (its ``tt`` id, else the whole line)."""
+        lines = data.decode("utf-8", errors="replace").splitlines()
+        movies = []
+        for line in lines:
+            title = _TITLE.search(line)
+            movies.append(title.group() if title else line.strip())
+        self.urls[(split, folder)] = movies
 
     def classify(self, relpath: str) -> tuple[str, str, int, int] | None:
         """``(split, folder, id, rating)`` for a review member, ``None`` for other members."""
@@ -178,10 +199,25 @@ class _ImdbCollector:
         if self.remaining is not None:
             self.remaining -= 1
 
+    def movies(self, split: str) -> dict[str, list[str]] | None:
+        """The movies of ``split``'s folders, or ``None`` when a urls file is missing."""
+        if not self.want_groups or any((split, folder) not in self.urls for folder in self.mapping):
+            return None
+        for folder in self.mapping:
+            movies = self.urls[(split, folder)]
+            ids = self.found.get((split, folder), {})
+            if ids and max(ids) >= len(movies):
+                raise DataError(
+                    f"{self.display}: {split}/urls_{folder}.txt has {len(movies):,} lines, but review "
+                    f"{split}/{folder}/{max(ids)}_*.txt needs line {max(ids) + 1:,} (line i + 1 is review i's movie)"
+                )
+        return {folder: self.urls[(split, folder)] for folder in self.mapping}
+
     def finish(self, complete: bool) -> ImdbRead:
         parts: dict[str, Records] = {}
         for split in self.splits:
             records = Records(f"{self.display} ({split})")
+            movies = self.movies(split)
             for folder in self.mapping:
                 bucket = self.found.get((split, folder), {})
                 for review_id in sorted(bucket):
@@ -189,6 +225,8 @@ class _ImdbCollector:
                     records.texts.append(text)
                     records.labels.append(label)
                     records.keys.append(f"{split}/{folder}/{review_id}")
+                    if movies is not None:
+                        records.groups.append(movies[folder][review_id])
                 records.raw_labels[folder] = self.counts.get((split, folder), 0)
             records.raw_rows = sum(records.raw_labels.values())
             records.dropped = self.dropped[split]
@@ -248,6 +286,12 @@ def read_imdb(
                 count, last = count + 1, member.name
                 bar.update(1)
                 check_member(source, member)
+                urls = collector.urls_member(member.name)
+                if urls is not None and member.isfile():
+                    handle = tar.extractfile(member)
+                    assert handle is not None
+                    collector.add_urls(member.name, *urls, handle.read())
+                    continue
                 info = collector.classify(member.name)
                 if info is None:
                     continue
@@ -280,6 +324,13 @@ def _read_imdb_folder(root: Path, collector: _ImdbCollector, progress: bool) -> 
     from tqdm.auto import tqdm
 
     folders = [(split, folder) for split in ("train", "test") for folder in collector.mapping]
+    for split, folder in folders:
+        urls = root / split / f"urls_{folder}.txt"
+        if collector.urls_member(f"{root.name}/{split}/{urls.name}") is not None and urls.is_file():
+            try:
+                collector.add_urls(str(urls), split, folder, urls.read_bytes())
+            except OSError as exc:
+                raise DataError(f"cannot read {urls}: {exc.strerror or exc}") from None
     if collector.rule.unlabeled:
         folders.append(("train", collector.rule.unlabeled))
     for split, folder in folders:
@@ -413,6 +464,7 @@ def save_parsed(
     for name, records in parts.items():
         arrays[f"{name}_texts"], arrays[f"{name}_text_offsets"] = store.pack_strings(records.texts)
         arrays[f"{name}_keys"], arrays[f"{name}_key_offsets"] = store.pack_strings(records.keys)
+        arrays[f"{name}_groups"], arrays[f"{name}_group_offsets"] = store.pack_strings(records.groups)
         arrays[f"{name}_labels"] = records.label_array()
         meta["parts"][name] = {
             "source": records.source,
@@ -433,9 +485,12 @@ def _parse(data: Any, meta: dict[str, Any]):
         records = Records(info["source"])
         records.texts = store.unpack_strings(data[f"{name}_texts"], data[f"{name}_text_offsets"])
         records.keys = store.unpack_strings(data[f"{name}_keys"], data[f"{name}_key_offsets"])
+        records.groups = store.unpack_strings(data[f"{name}_groups"], data[f"{name}_group_offsets"])
         records.labels = data[f"{name}_labels"].astype(np.int64).tolist()
         if not len(records.texts) == len(records.keys) == len(records.labels):
             raise ValueError(f"its {name} arrays are inconsistent")
+        if records.groups and len(records.groups) != len(records.keys):
+            raise ValueError(f"its {name} groups are inconsistent")
         records.raw_rows = int(info["raw_rows"])
         records.raw_labels = Counter(info["raw_labels"])
         records.dropped = Counter(info["dropped"])
