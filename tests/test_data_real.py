@@ -53,6 +53,10 @@ def test_imdb_counts(imdb):
     }
     assert report.final["train"] == {"negative": 11_250, "positive": 11_250, "total": 22_500}
     assert report.final["validation"] == {"negative": 1_250, "positive": 1_250, "total": 2_500}
+    # whole movies (aclImdb's train/urls_*.txt), as test's movies are not train's
+    assert (
+        "validation: whole movies, 351 of 3,456, none of them in train (train and test share no movie)" in report.notes
+    )
     assert len(imdb.test) == 25_000
     assert not any("<br" in text.lower() for text in imdb.train.texts[:2000])
     assert imdb.source_files[0].matches_upstream is False and imdb.source_files[0].digest == REBUILT_IMDB

@@ -125,6 +125,14 @@ def _broken(mutate) -> dict:
             r"datasets\.tiny_steam\.split\.test_fraction: must be a number in \[0, 1\)",
         ),
         (
+            lambda d: d["datasets"]["tiny_steam"]["split"].update(validation_groups="movie"),
+            r"datasets\.tiny_steam\.split\.validation_groups: movie groups come from aclImdb's urls files",
+        ),
+        (
+            lambda d: d["datasets"]["tiny_imdb"]["split"].update(validation_groups="film"),
+            r"datasets\.tiny_imdb\.split\.validation_groups: must be one of movie",
+        ),
+        (
             lambda d: d["datasets"]["tiny_steam"].update(language="de"),
             r"datasets\.tiny_steam\.language: must be one of en, ko",
         ),

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from bilstm_attention.data.splits import (
     balanced_quota,
     balanced_subset,
+    grouped_stratified_holdout,
     hash_ranks,
     holdout_size,
     limit_sizes,
@@ -84,3 +85,36 @@ def test_limit_sizes():
     assert limit_sizes(1000, 0.25, 2) == (1000, 250)
     assert limit_sizes(2, 0.25, 2) == (2, 2)
     assert balanced_quota(5, 2) == [3, 2]
+
+
+grouped = st.lists(st.tuples(st.sampled_from("abcdefghij"), st.integers(0, 1)), min_size=0, max_size=80)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=grouped, fraction=st.floats(0.01, 0.9), seed=st.integers(0, 2**31))
+def test_grouped_holdout_keeps_groups_whole_within_each_class_quota(rows, fraction, seed):
+    groups = [group for group, _ in rows]
+    labels = np.array([label for _, label in rows], dtype=np.int64)
+    mask = grouped_stratified_holdout(labels, groups, fraction, seed)
+    held, kept = {g for g, m in zip(groups, mask) if m}, {g for g, m in zip(groups, mask) if not m}
+    assert not held & kept  # no group is split
+    for cls in set(labels.tolist()):
+        in_class = labels == cls
+        assert int(mask[in_class].sum()) <= holdout_size(int(in_class.sum()), fraction)
+        assert not mask[in_class].all() or int(in_class.sum()) == 0  # never a whole class
+    order = np.random.default_rng(seed).permutation(len(rows))
+    again = grouped_stratified_holdout(labels[order], [groups[i] for i in order], fraction, seed)
+    assert np.array_equal(again, mask[order])
+
+
+def test_grouped_holdout_fills_each_class_quota_when_small_groups_allow():
+    # 30 movies of 1-4 reviews: the visit skips a movie that no longer fits and takes later ones
+    groups = [f"tt{m:03d}" for m in range(30) for _ in range(1 + (m // 2) % 4)]
+    labels = np.array([m % 2 for m in range(30) for _ in range(1 + (m // 2) % 4)])
+    mask = grouped_stratified_holdout(labels, groups, 0.25, 1337)
+    quotas = [holdout_size(int((labels == c).sum()), 0.25) for c in (0, 1)]
+    assert [int(mask[labels == c].sum()) for c in (0, 1)] == quotas
+    assert not grouped_stratified_holdout(labels, groups, 0.0, 1337).any()
+    # one group holding a whole class is never held out (it would empty the class in train)
+    one_group = grouped_stratified_holdout(np.array([0, 0, 1, 1, 1]), ["a", "a", "b", "c", "d"], 0.5, 7)
+    assert not one_group[:2].any() and one_group[2:].sum() == 2

@@ -43,8 +43,8 @@ from bilstm_attention.data.splits import (
     TextSplit,
     balanced_subset,
     count_by_class,
-    limit_sizes,
     grouped_stratified_holdout,
+    limit_sizes,
     stratified_holdout,
     take,
 )

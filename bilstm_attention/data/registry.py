@@ -133,8 +133,10 @@ class SplitSpec:
 
     def describe(self) -> str:
         if self.method == "upstream":
-            return "upstream train/test"
-        return f"stratified {1 - (self.test_fraction or 0):.0%}/{self.test_fraction:.0%}, seed {self.seed}"
+            text = "upstream train/test"
+        else:
+            text = f"stratified {1 - (self.test_fraction or 0):.0%}/{self.test_fraction:.0%}, seed {self.seed}"
+        return f"{text}; validation: whole {self.validation_groups}s" if self.validation_groups else text
 
 
 @dataclass(frozen=True)
