@@ -91,6 +91,12 @@ def test_the_movie_split_does_not_depend_on_the_member_order_or_the_source(tmp_p
     from_folder = _load(spec, folder_root)
     assert from_folder.validation.texts == sorted_read.validation.texts
     assert any(n.startswith("validation: whole movies") for n in from_folder.report.notes)
+    renamed = tmp_path / "my-imdb-copy"  # a folder of any name, given as path=
+    os.replace(folder_root / "tiny_imdb" / "aclImdb", renamed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an explicit folder has no checksum to compare
+        from_path = load_dataset(spec, path=renamed, progress=False, download=False)
+    assert from_path.validation.texts == sorted_read.validation.texts
 
 
 def test_without_urls_files_validation_is_single_reviews_and_the_report_says_so(tmp_path):

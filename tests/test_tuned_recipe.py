@@ -277,8 +277,11 @@ def test_tuned_recipe_uses_word2vec_and_nblr() -> None:
     teachers = {"imdb": None, "nsmc": 0.3, "steam": 0.3, "naver_shopping": None}
     # Steam's BiLSTM drops whole tokens while training (session 18)
     token_dropout = {"imdb": 0.0, "nsmc": 0.0, "steam": 0.1, "naver_shopping": 0.0}
+    # IMDB's validation slice is whole movies, noisier: patience 3 (session 19)
+    stopping = {"imdb": (8, 3), "nsmc": (6, 1), "steam": (3, 1), "naver_shopping": (6, 1)}
     for dataset in ("imdb", "nsmc", "steam", "naver_shopping"):
         config = recipe_config(dataset, "tuned")
+        assert (config.fit.epochs, config.fit.patience) == stopping[dataset]
         assert config.ngrams.model == "nblr" and config.word2vec is not None
         assert (config.ngrams.unit, config.ngrams.order) == ngrams[dataset]
         assert config.ngrams.teacher_weight == teachers[dataset]

@@ -227,9 +227,9 @@ def grouped_stratified_holdout(labels: np.ndarray, groups: Sequence[str], fracti
     Groups are visited in the order of ``hash_ranks`` of their names (ties by name), and a
     group is held out when it fits in what every class of its reviews still has of its quota
     (``holdout_size`` of the class); the visit ends when every quota is met. So no group is
-    split, each class gets at most its quota (short of it by less than the smallest group that
-    no longer fits), and the result depends on ``(seed, group names)`` only, not on the order
-    of the reviews.
+    split, each class gets at most its quota (less only when no group left fits), a group that
+    holds a whole class is never taken, and the result depends on ``(seed, group names)`` only,
+    not on the order of the reviews.
     """
     labels = np.asarray(labels, dtype=np.int64)
     mask = np.zeros(len(labels), dtype=bool)

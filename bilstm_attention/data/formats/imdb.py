@@ -326,7 +326,7 @@ def _read_imdb_folder(root: Path, collector: _ImdbCollector, progress: bool) -> 
     folders = [(split, folder) for split in ("train", "test") for folder in collector.mapping]
     for split, folder in folders:
         urls = root / split / f"urls_{folder}.txt"
-        if collector.urls_member(f"{root.name}/{split}/{urls.name}") is not None and urls.is_file():
+        if collector.want_groups and urls.is_file():
             try:
                 collector.add_urls(str(urls), split, folder, urls.read_bytes())
             except OSError as exc:
