@@ -3,6 +3,7 @@ aclImdb-like archives with ``urls_*.txt`` files written by the tests."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import warnings
@@ -131,3 +132,40 @@ def test_the_parsed_archive_cache_keeps_the_movies(tmp_path, monkeypatch):
     again = _load(spec, data_dir)
     assert again.validation.texts == first.validation.texts
     assert any(n.startswith("validation: whole movies") for n in again.report.notes)
+
+
+def test_an_unreadable_urls_file_in_a_folder_names_the_file(tmp_path, monkeypatch):
+    _, archive, spec = _dataset(tmp_path)
+    root = tmp_path / "folder-data"
+    safe_extract(archive, root / "tiny_imdb" / "extracted", progress=False)
+    os.replace(root / "tiny_imdb" / "extracted" / "aclImdb", root / "tiny_imdb" / "aclImdb")
+    real_read = Path.read_bytes
+
+    def read_bytes(self):
+        if self.name == "urls_neg.txt":
+            raise PermissionError(13, "Permission denied")
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(DataError, match=r"cannot read .*aclImdb/train/urls_neg\.txt: Permission denied"):
+        _load(spec, root)
+
+
+def test_a_cache_whose_movies_do_not_match_its_reviews_is_dropped_and_rewritten(tmp_path, monkeypatch):
+    import numpy as np
+
+    from bilstm_attention.data import store
+    from bilstm_attention.errors import DataWarning
+
+    monkeypatch.setenv("BILSTM_ATTENTION_CACHE", str(tmp_path / "own-cache"))
+    data_dir, _, spec = _dataset(tmp_path)
+    first = _load(spec, data_dir)
+    (cached,) = (tmp_path / "own-cache" / "parsed").glob("tiny_imdb-*.npz")
+    with np.load(cached) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    meta = json.loads(arrays.pop("meta").tobytes())
+    arrays["train_groups"], arrays["train_group_offsets"] = store.pack_strings(["tt0000001"] * 3)  # 3 of 18
+    store.write_arrays(cached, meta.pop("key"), meta.pop("format"), arrays, meta)
+    with pytest.warns(DataWarning, match=r"ignoring the unreadable cache file .*train groups are inconsistent"):
+        again = load_dataset(spec, data_dir, progress=False, download=False)
+    assert again.validation.texts == first.validation.texts

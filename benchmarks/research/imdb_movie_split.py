@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import tarfile
 import time
 from pathlib import Path
 
@@ -31,6 +29,8 @@ from common import DATA_DIR, RESULTS
 from nblr_char_ngrams import _binary
 from sklearn.feature_extraction.text import CountVectorizer
 
+from bilstm_attention.data import get_spec
+from bilstm_attention.data.readers import read_imdb
 from bilstm_attention.data.splits import grouped_stratified_holdout, stratified_holdout
 from bilstm_attention.features.nblr import fit_nblr
 from bilstm_attention.tokenizers import get_tokenizer
@@ -38,28 +38,10 @@ from bilstm_attention.tokenizers import get_tokenizer
 C_VALUES = (0.1, 0.3, 1.0)
 
 
-def movie_of_review(archive: Path) -> dict[str, str]:
-    """``train/pos/123`` -> ``tt0453418`` from the archive's urls files (line i = review id i)."""
-    movies: dict[str, str] = {}
-    with tarfile.open(archive) as tar:
-        for folder in ("pos", "neg"):
-            lines = tar.extractfile(f"aclImdb/train/urls_{folder}.txt").read().decode().split()
-            for review_id, url in enumerate(lines):
-                movies[f"train/{folder}/{review_id}"] = re.search(r"tt\d+", url).group()
-    return movies
-
-
-def train_reviews(archive: Path) -> tuple[list[str], np.ndarray, list[str]]:
-    """IMDB's train reviews with the package's keys (``train/pos/123``), in key order."""
-    found = {}
-    with tarfile.open(archive) as tar:
-        for member in tar:
-            match = re.fullmatch(r"aclImdb/train/(pos|neg)/(\d+)_\d+\.txt", member.name)
-            if match:
-                text = tar.extractfile(member).read().decode("utf-8")
-                found[f"train/{match[1]}/{match[2]}"] = (text, int(match[1] == "pos"))
-    keys = sorted(found)
-    return [found[k][0] for k in keys], np.asarray([found[k][1] for k in keys]), keys
+def train_reviews(archive: Path) -> tuple[list[str], np.ndarray, list[str], list[str]]:
+    """IMDB's train reviews read by the package's reader: texts, labels, keys, movies."""
+    (records,) = read_imdb(archive, get_spec("imdb"), splits=("train",), progress=False).parts.values()
+    return records.texts, records.label_array(), records.keys, records.groups
 
 
 def main() -> None:
@@ -70,9 +52,7 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     c_values = tuple(float(c) for c in args.c.split(","))
     archive = Path(DATA_DIR) / "imdb" / "aclImdb_v1.tar.gz"
-    texts, labels, keys = train_reviews(archive)
-    movie = movie_of_review(archive)
-    movies = [movie[k] for k in keys]
+    texts, labels, keys, movies = train_reviews(archive)
     tokenizer = get_tokenizer("english")
     started = time.perf_counter()
     words = [" ".join(tokenizer.tokenize(t)) for t in texts]
