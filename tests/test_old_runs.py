@@ -51,7 +51,8 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
     # the flat form of the nested config is what 0.1.0 wrote, plus the options added since
     # (reading user files: encoding, separator; adversarial training; weight averaging;
     # language-model pretraining; learning-rate decay on a plateau; weight decay; character
-    # n-grams; distillation from NB-LR; the learning-rate schedule; word dropout) at their defaults
+    # n-grams; distillation from NB-LR; the learning-rate schedule; word dropout; NB-LR
+    # self-training) at their defaults
     added_since = {
         "encoding": "utf-8",
         "sep": None,
@@ -65,6 +66,7 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
         "ngram_unit": "token",
         "nblr_teacher_weight": None,
         "nblr_teacher_folds": 5,
+        "nblr_self_training": None,
     }
     classifier = {
         **flat["classifier"],

@@ -277,6 +277,8 @@ def test_tuned_recipe_uses_word2vec_and_nblr() -> None:
     teachers = {"imdb": None, "nsmc": 0.3, "steam": 0.3, "naver_shopping": None}
     # Steam's BiLSTM drops whole tokens while training (session 18)
     token_dropout = {"imdb": 0.0, "nsmc": 0.0, "steam": 0.1, "naver_shopping": 0.0}
+    # IMDB's NB-LR is fitted again with the 50,000 unlabeled reviews it labels (session 20)
+    self_training = {"imdb": 0.5, "nsmc": None, "steam": None, "naver_shopping": None}
     # IMDB's validation slice is whole movies, noisier: patience 3 (session 19)
     stopping = {"imdb": (8, 3), "nsmc": (6, 1), "steam": (3, 1), "naver_shopping": (6, 1)}
     for dataset in ("imdb", "nsmc", "steam", "naver_shopping"):
@@ -285,6 +287,7 @@ def test_tuned_recipe_uses_word2vec_and_nblr() -> None:
         assert config.ngrams.model == "nblr" and config.word2vec is not None
         assert (config.ngrams.unit, config.ngrams.order) == ngrams[dataset]
         assert config.ngrams.teacher_weight == teachers[dataset]
+        assert config.ngrams.self_training == self_training[dataset]
         assert config.classifier.token_dropout == token_dropout[dataset]
         assert config.classifier.lstm_units == units[dataset] and config.fit.batch_size == batches[dataset]
         assert config.fit.bucketing and not config.fit.pad_to_max_length
@@ -293,6 +296,7 @@ def test_tuned_recipe_uses_word2vec_and_nblr() -> None:
     assert recipe_config("steam", "seed").text.tokenizer_options == {"stopwords": "steam_seed"}
     assert recipe_config("steam", "seed").ngrams.teacher_weight is None
     assert recipe_config("steam", "seed").classifier.token_dropout == 0.0
+    assert recipe_config("imdb", "seed").ngrams.self_training is None
 
 
 def test_nblr_ensemble_run_end_to_end(tmp_path: Path, capsys) -> None:

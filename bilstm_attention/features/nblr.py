@@ -7,7 +7,8 @@ scaled features (scikit-learn's liblinear). On binary features the fitted model 
 weight per n-gram, ``r * w``, plus a bias: that vector is what the ensemble classifier
 stores in its ``nblr_weights`` embedding (see :func:`bilstm_attention.model.ensemble_classifier`).
 
-Its regularisation strength ``C`` is chosen on the validation split.
+Its regularisation strength ``C`` is chosen on the validation split. :func:`self_train_nblr`
+fits it again with unlabeled reviews it has labelled itself (self-training).
 """
 
 from __future__ import annotations
@@ -53,6 +54,25 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+@dataclass(frozen=True)
+class SelfTraining:
+    """How a self-trained NB-LR (:func:`self_train_nblr`) was fitted.
+
+    Attributes:
+        confidence: the least probability of its own label an unlabeled review needed.
+        unlabeled: how many unlabeled reviews were offered.
+        added: how many of them were added to the training reviews.
+        first_C: the ``C`` of the first fit (training reviews only), which labelled them.
+        first_validation_accuracy: that first fit's validation accuracy.
+    """
+
+    confidence: float
+    unlabeled: int
+    added: int
+    first_C: float
+    first_validation_accuracy: float
+
+
 @dataclass
 class NBLogisticRegression:
     """A fitted NB-LR model: ``P(positive) = sigmoid(x @ weights + bias)`` for binary ``x``.
@@ -62,12 +82,14 @@ class NBLogisticRegression:
         bias: the intercept.
         C: the inverse regularisation strength it was fitted with.
         validation_accuracy: accuracy on the validation split for each ``C`` tried.
+        self_training: with :func:`self_train_nblr`, how the unlabeled reviews were added.
     """
 
     weights: np.ndarray
     bias: float
     C: float
     validation_accuracy: dict[float, float] = field(default_factory=dict)
+    self_training: SelfTraining | None = None
 
     def predict_proba(self, features: Any) -> np.ndarray:
         """Probability of the positive class for each row of a binary feature matrix."""
@@ -121,6 +143,70 @@ def fit_nblr(
     assert best is not None
     best.validation_accuracy = accuracies
     return best
+
+
+def self_train_nblr(
+    first: NBLogisticRegression,
+    train_features: Any,
+    train_labels: np.ndarray,
+    unlabeled_features: Any,
+    validation_features: Any,
+    validation_labels: np.ndarray,
+    *,
+    confidence: float = 0.5,
+    c_values: Sequence[float] = (0.1, 0.3, 1.0),
+    alpha: float = 1.0,
+    max_iter: int = 1000,
+    progress: bool = False,
+) -> NBLogisticRegression:
+    """NB-LR fitted again on the training reviews plus unlabeled ones labelled by ``first``.
+
+    Self-training (Yarowsky 1995; Scudder 1965): ``first`` (fitted on the training reviews
+    alone, :func:`fit_nblr`) gives every unlabeled review its more probable class; those whose
+    probability of that class is at least ``confidence`` (0.5: all of them) join the training
+    reviews with that hard label, and the NB ratios and the regression are fitted again on both,
+    ``C`` chosen on validation as :func:`fit_nblr` chooses it. The feature columns (the n-gram
+    vocabulary) stay those of the training reviews.
+
+    Returns:
+        the new model; its ``self_training`` says how many reviews were added.
+
+    Raises:
+        ConfigError: ``confidence`` outside [0.5, 1), or feature matrices of different widths.
+    """
+    require("scipy", "train")
+    from scipy import sparse
+
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0.5 <= confidence < 1:
+        raise ConfigError(f"self-training confidence must be at least 0.5 and below 1, got {confidence!r}")
+    if unlabeled_features.shape[1] != train_features.shape[1]:
+        raise ConfigError(
+            f"the unlabeled reviews have {unlabeled_features.shape[1]} feature columns, "
+            f"the training reviews {train_features.shape[1]}"
+        )
+    probabilities = first.predict_proba(unlabeled_features)
+    chosen = np.maximum(probabilities, 1.0 - probabilities) >= confidence
+    train_labels = np.asarray(train_labels)
+    features = sparse.vstack([train_features, unlabeled_features[chosen]]).tocsr()
+    labels = np.concatenate([train_labels, (probabilities[chosen] >= 0.5).astype(train_labels.dtype)])
+    model = fit_nblr(
+        features,
+        labels,
+        validation_features,
+        validation_labels,
+        c_values=c_values,
+        alpha=alpha,
+        max_iter=max_iter,
+        progress=progress,
+    )
+    model.self_training = SelfTraining(
+        confidence=float(confidence),
+        unlabeled=int(unlabeled_features.shape[0]),
+        added=int(chosen.sum()),
+        first_C=first.C,
+        first_validation_accuracy=first.validation_accuracy.get(first.C, float("nan")),
+    )
+    return model
 
 
 def _progress_bar(items: Any, description: str, progress: bool, total: int | None = None) -> Any:

@@ -288,6 +288,14 @@ class NgramConfig(DictConfig):
         flat="nblr_teacher_weight",
     )
     teacher_folds: int = option(5, "folds of the out-of-fold NB-LR probabilities", flat="nblr_teacher_folds")
+    self_training: float | None = option(
+        None,
+        "with nblr: NB-LR labels the dataset's unlabeled reviews (IMDB's unsup) and is fitted again "
+        "on the training reviews plus those it labels with at least probability P (0.5: all; "
+        "self-training)",
+        flat="nblr_self_training",
+        metavar="P",
+    )
 
     config_kind: ClassVar[str] = "ngrams"
 
@@ -319,6 +327,18 @@ class NgramConfig(DictConfig):
                 )
         if isinstance(self.teacher_folds, bool) or not isinstance(self.teacher_folds, int) or self.teacher_folds < 2:
             raise ConfigError(f"nblr_teacher_folds must be an integer of at least 2, got {self.teacher_folds!r}")
+        if self.self_training is not None:
+            if not self.ensemble:
+                raise ConfigError("nblr_self_training needs the NB-LR part: --ngram-model nblr and an --ngram-order")
+            if (
+                isinstance(self.self_training, bool)
+                or not isinstance(self.self_training, (int, float))
+                or not 0.5 <= self.self_training < 1
+            ):
+                raise ConfigError(
+                    f"nblr_self_training must be at least 0.5 and below 1 (the least probability of NB-LR's "
+                    f"own label), got {self.self_training!r}"
+                )
         for name in ("vocab_size", "min_count", "token_vocab_size"):
             value = getattr(self, name)
             if value < 1:

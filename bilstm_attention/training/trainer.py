@@ -13,8 +13,9 @@ module taking and returning typed values, so a notebook or a test can run them o
                             with ``ngrams.teacher_weight`` NB-LR is fitted first
                             (:func:`fit_ngram_model`) and the BiLSTM learns the soft targets
                             of :func:`teacher_targets` (distillation from NB-LR)
-6. :func:`fit_ngram_part`   the ensemble stage: NB-LR on the n-grams, averaged with the BiLSTM
-                            (only with ``ngrams.model == "nblr"``)
+6. :func:`fit_ngram_part`   the ensemble stage: NB-LR on the n-grams (with
+                            ``ngrams.self_training``, fitted again with the unlabeled reviews it
+                            labels), averaged with the BiLSTM (only with ``ngrams.model == "nblr"``)
 7. :func:`evaluate`         test metrics (and each ensemble part's on its own)
 8. :func:`write_run`        the model and the reports: ``model.keras``, ``history.json``,
                             ``metrics.json``
@@ -48,6 +49,7 @@ from bilstm_attention.features.nblr import (
     fit_nblr,
     ngram_matrix,
     out_of_fold_probabilities,
+    self_train_nblr,
 )
 from bilstm_attention.features.ngrams import CharNgramVocabulary, NgramVocabulary
 from bilstm_attention.features.pipeline import training_dataset
@@ -173,6 +175,19 @@ class EnsembleFit:
     model: keras.Model
     nblr: NBLogisticRegression
     components: dict[str, Any]
+
+
+@dataclass
+class UnlabeledReviews:
+    """The dataset's unlabeled reviews (IMDB's ``unsup``), read once for every stage that uses them.
+
+    Attributes:
+        texts: the reviews.
+        ids: their full token ids, numbered with the run's vocabulary.
+    """
+
+    texts: list[str]
+    ids: list[np.ndarray]
 
 
 @dataclass
@@ -307,6 +322,7 @@ def _run(
     prepared = prepare_data(config, timings, verbose=verbose)
     features = build_features(prepared, timings)
     classifier_config = classifier_config_for(prepared, features)
+    unlabeled = self_training_reviews(prepared, timings, verbose=verbose)
     if not resume:
         start_run(run, prepared, features, classifier_config)
     model = build_model(
@@ -316,11 +332,12 @@ def _run(
         strategy,
         timings,
         pretrain=not (resume and run.backup_dir.exists()),
+        unlabeled=unlabeled,
         verbose=verbose,
     )
     teacher = None
     if config.ngrams.teacher_weight is not None:
-        nblr = fit_ngram_model(prepared, features, timings, verbose=verbose)
+        nblr = fit_ngram_model(prepared, features, timings, unlabeled=unlabeled, verbose=verbose)
         teacher = teacher_targets(prepared, features, nblr, timings, verbose=verbose)
     fit(
         model,
@@ -341,7 +358,7 @@ def _run(
             history = _history_from_csv(run.history_csv)
             return RunResult(run.root, {}, history, timings, process=cluster.shard, weights_sha256=digest)
     ensemble = (
-        fit_ngram_part(model, prepared, features, timings, teacher=teacher, verbose=verbose)
+        fit_ngram_part(model, prepared, features, timings, teacher=teacher, unlabeled=unlabeled, verbose=verbose)
         if config.ngrams.ensemble
         else None
     )
@@ -415,9 +432,14 @@ def prepare_data(config: TrainConfig, timings: Timings, *, verbose: int = 2) -> 
     With n-grams, tokens are numbered with ``ngrams.token_vocab_size`` ids (the n-grams see
     rare words too; the BiLSTM is cut to ``text.vocab_size`` in :func:`build_features`).
     Records ``load_seconds``, ``tokenize_seconds`` and ``tokenize_from_cache``.
+
+    Raises:
+        ConfigError: ``ngrams.self_training`` on data without unlabeled reviews (before tokenizing).
     """
     with _Stopwatch(timings, "load_seconds"):
         splits = load_splits(config)
+    if config.ngrams.self_training is not None and not _has_unlabeled_reviews(config, splits.spec):
+        _no_unlabeled_reviews(config, splits.spec)
     config = resolve_defaults(config, splits.spec)
     text = config.text
     assert text.tokenizer is not None and text.vocab_size is not None  # resolve_defaults
@@ -532,10 +554,12 @@ def build_model(
     timings: Timings,
     *,
     pretrain: bool = True,
+    unlabeled: UnlabeledReviews | None = None,
     verbose: int = 2,
 ) -> keras.Model:
     """Stage 4: build the classifier under ``strategy`` and, with ``pretrain``, start it from
-    what the training (and unlabeled) reviews teach without labels:
+    what the training (and unlabeled) reviews teach without labels (``unlabeled``: the
+    unlabeled reviews if they were read already, else they are read here when needed):
 
     - with ``word2vec`` settings, its embedding from word2vec vectors (records
       ``pretrain_seconds`` and ``pretrained_vectors``; reading and tokenizing the unlabeled
@@ -558,16 +582,22 @@ def build_model(
     wants_unlabeled = any(
         settings is not None and settings.use_unlabeled for settings in (config.word2vec, config.language_model)
     )
-    with _Stopwatch(timings, "unlabeled_tokenize_seconds"):
-        unlabeled = unlabeled_ids(prepared, verbose=verbose) if wants_unlabeled else []
+    if unlabeled is None and wants_unlabeled:
+        with _Stopwatch(timings, "unlabeled_tokenize_seconds"):
+            unlabeled = unlabeled_reviews(prepared, verbose=verbose)
+    unlabeled_token_ids = unlabeled.ids if unlabeled is not None and wants_unlabeled else []
     if config.word2vec is not None:
         with _Stopwatch(timings, "pretrain_seconds"):
-            extra = unlabeled if config.word2vec.use_unlabeled else []
+            extra = unlabeled_token_ids if config.word2vec.use_unlabeled else []
             timings["pretrained_vectors"] = pretrain_embedding(model, prepared, extra, verbose=verbose)
     if config.language_model is not None:
         from bilstm_attention.training.language_model import pretrain_encoder
 
-        extra = features.spec.tokens(unlabeled) if config.language_model.use_unlabeled and unlabeled else []
+        extra = (
+            features.spec.tokens(unlabeled_token_ids)
+            if config.language_model.use_unlabeled and unlabeled_token_ids
+            else []
+        )
         # the language models' heads and optimizer go where the classifier's variables are
         with _Stopwatch(timings, "language_model_seconds"), strategy.scope():
             report = pretrain_encoder(
@@ -584,17 +614,49 @@ def build_model(
     return model
 
 
-def unlabeled_ids(prepared: PreparedData, *, verbose: int = 2) -> list[np.ndarray]:
-    """Token ids of the dataset's unlabeled reviews (IMDB's ``unsup``; none for the other
-    datasets and for a user's file), numbered with the run's vocabulary."""
+def unlabeled_reviews(prepared: PreparedData, *, verbose: int = 2) -> UnlabeledReviews:
+    """The dataset's unlabeled reviews (IMDB's ``unsup``; none for the other datasets and for a
+    user's file) and their token ids, numbered with the run's vocabulary."""
     config = prepared.config
     spec = prepared.spec
-    if not spec.label_rule.unlabeled or config.data.file is not None:
-        return []
-    texts = data_lib.load_unlabeled(
-        spec.name, data_dir=config.data.data_dir, path=config.data.path, limit=config.data.limit
+    if not _has_unlabeled_reviews(config, spec):
+        return UnlabeledReviews([], [])
+    texts = list(
+        data_lib.load_unlabeled(
+            spec.name, data_dir=config.data.data_dir, path=config.data.path, limit=config.data.limit
+        )
     )
-    return prepared.vocabulary.encode_batch(prepared.tokenizer.tokenize_batch(texts, progress=verbose == 1))
+    ids = prepared.vocabulary.encode_batch(prepared.tokenizer.tokenize_batch(texts, progress=verbose == 1))
+    return UnlabeledReviews(texts, ids)
+
+
+def self_training_reviews(prepared: PreparedData, timings: Timings, *, verbose: int = 2) -> UnlabeledReviews | None:
+    """With ``ngrams.self_training``, the unlabeled reviews NB-LR will label (read before any
+    training, so that a dataset without them fails at once); ``None`` without it.
+
+    Raises:
+        ConfigError: self-training asked of a dataset (or a user's file) with no unlabeled reviews.
+    """
+    config = prepared.config
+    if config.ngrams.self_training is None:
+        return None
+    with _Stopwatch(timings, "unlabeled_tokenize_seconds"):
+        unlabeled = unlabeled_reviews(prepared, verbose=verbose)
+    if not unlabeled.ids:
+        _no_unlabeled_reviews(config, prepared.spec)
+    return unlabeled
+
+
+def _has_unlabeled_reviews(config: TrainConfig, spec: DatasetSpec) -> bool:
+    return bool(spec.label_rule.unlabeled) and config.data.file is None
+
+
+def _no_unlabeled_reviews(config: TrainConfig, spec: DatasetSpec) -> None:
+    source = "a user's file" if config.data.file is not None else f"dataset {spec.name!r}"
+    raise ConfigError(
+        f"nblr_self_training needs unlabeled reviews, and {source} has none "
+        "(IMDB's unsup reviews are the only ones the registry knows)"
+    )
 
 
 def pretrain_embedding(
@@ -778,24 +840,46 @@ def _restore_best(model: keras.Model, checkpoint: Path) -> None:
 
 
 def fit_ngram_model(
-    prepared: PreparedData, features: Features, timings: Timings, *, verbose: int = 2
+    prepared: PreparedData,
+    features: Features,
+    timings: Timings,
+    *,
+    unlabeled: UnlabeledReviews | None = None,
+    verbose: int = 2,
 ) -> NBLogisticRegression:
-    """NB-LR on the training split's n-grams, ``C`` chosen on validation. It does not depend on
-    the BiLSTM: stage 6 fits it, or, with ``ngrams.teacher_weight``, the trainer fits it
-    before stage 5. Records ``nblr_seconds``."""
+    """NB-LR on the training split's n-grams, ``C`` chosen on validation; with
+    ``ngrams.self_training``, fitted again with the ``unlabeled`` reviews it labels
+    (:func:`~bilstm_attention.features.nblr.self_train_nblr`; read here if not given). It does
+    not depend on the BiLSTM: stage 6 fits it, or, with ``ngrams.teacher_weight``, the trainer
+    fits it before stage 5. Records ``nblr_seconds`` (and ``nblr_self_training_seconds``)."""
     config = prepared.config
     encoded = prepared.encoded
     assert features.ngrams is not None and features.train.ngrams is not None and features.validation.ngrams is not None
     num_features = len(features.ngrams)
+    train_features = ngram_matrix(features.train.ngrams, num_features)
+    validation_features = ngram_matrix(features.validation.ngrams, num_features)
+    settings = {"c_values": config.ngrams.nblr_c, "alpha": config.ngrams.nblr_alpha, "progress": verbose == 1}
     with _Stopwatch(timings, "nblr_seconds"):
-        return fit_nblr(
-            ngram_matrix(features.train.ngrams, num_features),
+        nblr = fit_nblr(
+            train_features, encoded.train.labels, validation_features, encoded.validation.labels, **settings
+        )
+    if config.ngrams.self_training is None:
+        return nblr
+    if unlabeled is None:
+        unlabeled = self_training_reviews(prepared, timings, verbose=verbose)
+    assert unlabeled is not None
+    with _Stopwatch(timings, "nblr_self_training_seconds"):
+        unlabeled_ngrams = features.spec.inputs(unlabeled.ids, unlabeled.texts).ngrams
+        assert unlabeled_ngrams is not None
+        return self_train_nblr(
+            nblr,
+            train_features,
             encoded.train.labels,
-            ngram_matrix(features.validation.ngrams, num_features),
+            ngram_matrix(unlabeled_ngrams, num_features),
+            validation_features,
             encoded.validation.labels,
-            c_values=config.ngrams.nblr_c,
-            alpha=config.ngrams.nblr_alpha,
-            progress=verbose == 1,
+            confidence=config.ngrams.self_training,
+            **settings,
         )
 
 
@@ -833,15 +917,20 @@ def fit_ngram_part(
     timings: Timings,
     *,
     teacher: Teacher | None = None,
+    unlabeled: UnlabeledReviews | None = None,
     verbose: int = 2,
 ) -> EnsembleFit:
     """Stage 6, with ``ngrams.model == "nblr"``: fit NB-LR on the n-grams (:func:`fit_ngram_model`,
-    unless the ``teacher``'s NB-LR was fitted already) and the weight of the average
-    ``w * BiLSTM + (1 - w) * NB-LR`` (lowest validation log-loss), and both as one Keras model.
-    Records ``mix_seconds``."""
+    with the ``unlabeled`` reviews for self-training, unless the ``teacher``'s NB-LR was fitted
+    already) and the weight of the average ``w * BiLSTM + (1 - w) * NB-LR`` (lowest validation
+    log-loss), and both as one Keras model. Records ``mix_seconds``."""
     config = prepared.config
     encoded = prepared.encoded
-    nblr = teacher.nblr if teacher is not None else fit_ngram_model(prepared, features, timings, verbose=verbose)
+    nblr = (
+        teacher.nblr
+        if teacher is not None
+        else fit_ngram_model(prepared, features, timings, unlabeled=unlabeled, verbose=verbose)
+    )
     assert features.ngrams is not None and features.validation.ngrams is not None
     with _Stopwatch(timings, "mix_seconds"):
         validation_features = ngram_matrix(features.validation.ngrams, len(features.ngrams))
@@ -861,6 +950,8 @@ def fit_ngram_part(
         "ensemble_validation_accuracy": accuracy,
         "deep_weight_chosen_by": "validation log-loss",
     }
+    if nblr.self_training is not None:
+        components["nblr_self_training"] = dataclasses.asdict(nblr.self_training)
     if teacher is not None:
         components["teacher_weight"] = config.ngrams.teacher_weight
         components["teacher_out_of_fold_accuracy"] = teacher.out_of_fold_accuracy
