@@ -4,7 +4,8 @@
   :class:`FeatureSpec` that turns token ids into model inputs, the same in training and at
   inference;
 - :mod:`~bilstm_attention.features.ngrams`: the n-gram vocabulary of the linear (NB-LR) part;
-- :mod:`~bilstm_attention.features.nblr`: the NB-weighted logistic regression and the mix weight;
+- :mod:`~bilstm_attention.features.nblr`: the NB-weighted logistic regression (and its self-training
+  with unlabeled reviews) and the mix weight;
 - :mod:`~bilstm_attention.features.word2vec`: word2vec starting vectors for the embedding;
 - :mod:`~bilstm_attention.features.padding`: the padded lengths of compiled shapes;
 - :mod:`~bilstm_attention.features.pipeline`: the ``tf.data`` batches (needs TensorFlow).

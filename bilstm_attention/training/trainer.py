@@ -32,7 +32,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import keras
 import numpy as np
@@ -651,7 +651,7 @@ def _has_unlabeled_reviews(config: TrainConfig, spec: DatasetSpec) -> bool:
     return bool(spec.label_rule.unlabeled) and config.data.file is None
 
 
-def _no_unlabeled_reviews(config: TrainConfig, spec: DatasetSpec) -> None:
+def _no_unlabeled_reviews(config: TrainConfig, spec: DatasetSpec) -> NoReturn:
     source = "a user's file" if config.data.file is not None else f"dataset {spec.name!r}"
     raise ConfigError(
         f"nblr_self_training needs unlabeled reviews, and {source} has none "
