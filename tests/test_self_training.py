@@ -202,3 +202,21 @@ def test_a_self_trained_run_reports_what_it_added(tmp_path: Path, monkeypatch) -
     model = load_model(tmp_path / "run")
     probabilities = model.predict(["superb wonderful film", "awful dreary film"])
     assert probabilities[0] > 0.5 > probabilities[1]
+
+
+def test_flags_that_turn_nblr_off_drop_the_recipes_nblr_settings() -> None:
+    """IMDB's recipe self-trains NB-LR and NSMC's distils from it: a user who switches the NB-LR
+    part off with a flag gets neither, while asking for them next to the switch still errs."""
+    from bilstm_attention.cli.train_cmd import train_config_from_args
+    from tests.test_train_config import parse_train
+
+    joint = train_config_from_args(parse_train("--dataset", "imdb", "--ngram-model", "joint"))
+    assert joint.ngrams.model == "joint" and joint.ngrams.self_training is None
+    nsmc = train_config_from_args(parse_train("--dataset", "nsmc", "--ngram-model", "joint"))
+    assert nsmc.ngrams.model == "joint" and nsmc.ngrams.teacher_weight is None
+    kept = train_config_from_args(parse_train("--dataset", "imdb"))
+    assert kept.ngrams.self_training == 0.5
+    with pytest.raises(ConfigError, match="nblr_self_training needs the NB-LR part"):
+        train_config_from_args(
+            parse_train("--dataset", "imdb", "--ngram-model", "joint", "--nblr-self-training", "0.5")
+        )

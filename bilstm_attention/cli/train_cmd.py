@@ -25,6 +25,7 @@ from bilstm_attention.model.config import QUERY_CHOICES, ClassifierConfig
 from bilstm_attention.training.config import (
     GROUPS,
     LANGUAGE_CHOICES,
+    NBLR_ONLY_SETTINGS,
     OPTIONAL_GROUPS,
     TrainConfig,
     flat_defaults,
@@ -291,7 +292,8 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
     """A :class:`TrainConfig` from the recipe overridden by the flags given.
 
     On a registry dataset the recipe is ``--recipe`` or :data:`~bilstm_attention.training.recipes.DEFAULT_RECIPE`;
-    on a user's file there is none.
+    on a user's file there is none. A flag that turns the recipe's NB-LR part off (``--ngram-model
+    joint``) drops its NB-LR-only settings too (distillation, self-training).
 
     Raises:
         ConfigError: ``--recipe`` without ``--dataset``, or a bad setting (named).
@@ -310,16 +312,23 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
     flags: list[Flag] = given.get("config_flags", [])
     classifier = dict(values.pop("classifier"))
     optional: dict[str, dict[str, Any]] = {section: {} for section in OPTIONAL_GROUPS}
+    flags_given = set()
     for flag in flags:
         if flag.dest not in given:
             continue
         value = given[flag.dest]
+        flags_given.add(flag.dest)
         if flag.section == "classifier":
             classifier[flag.field] = value
         elif flag.section in optional:
             optional[flag.section][flag.field] = value
         else:
             values[flag.dest] = value
+    if values.get("ngram_model") != "nblr":
+        # the recipe's settings of its NB-LR part go with it (a flag given for them still errs)
+        for name in NBLR_ONLY_SETTINGS:
+            if name not in flags_given:
+                values[name] = None
     for section, settings in optional.items():
         option = section.replace("_", "-")
         if given.get(section) is False:

@@ -48,6 +48,9 @@ from bilstm_attention.model.config import ClassifierConfig
 
 #: How the optional n-gram features are used (see :attr:`NgramConfig.model`).
 NGRAM_MODEL_CHOICES: tuple[str, ...] = ("joint", "nblr")
+#: Flat names of the settings that only the NB-LR part has (``ngram_model: nblr``): a recipe's
+#: values of these are dropped when flags turn that part off (``train_config_from_args``).
+NBLR_ONLY_SETTINGS: tuple[str, ...] = ("nblr_teacher_weight", "nblr_self_training")
 
 #: ``tf.distribute`` strategies :func:`~bilstm_attention.training.make_strategy` knows.
 STRATEGY_CHOICES: tuple[str, ...] = ("default", "mirrored")
