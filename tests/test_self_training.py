@@ -160,14 +160,10 @@ def _imdb_reviews(seed: int = 0) -> dict[tuple[str, str], list[tuple[int, int, s
     return reviews
 
 
-def test_a_self_trained_run_reports_what_it_added(tmp_path: Path, monkeypatch) -> None:
-    """A whole run on an aclImdb-like archive with 50 unlabeled reviews: NB-LR is fitted again
-    with all of them, the run says so, and the saved ensemble loads and predicts."""
-    from bilstm_attention import load_model
+def _use_tiny_imdb(tmp_path: Path, monkeypatch, reviews) -> Path:
+    """The data dir of an aclImdb-like archive with ``reviews``, registered as ``tiny_imdb``."""
     from bilstm_attention.data import registry as registry_module
-    from bilstm_attention.training import train
 
-    reviews = _imdb_reviews()
     data_dir = tmp_path / "data"
     (data_dir / "tiny_imdb").mkdir(parents=True)
     archive = fx.build_imdb_tar(data_dir / "tiny_imdb" / "aclImdb_v1.tar.gz", reviews=reviews)
@@ -176,10 +172,13 @@ def test_a_self_trained_run_reports_what_it_added(tmp_path: Path, monkeypatch) -
     registry = fx.write_registry(tmp_path / "datasets.yaml", data)
     monkeypatch.setattr(registry_module, "default_registry", lambda: registry)
     monkeypatch.setenv("BILSTM_ATTENTION_CACHE", str(tmp_path / "cache"))
+    return data_dir
 
-    config = TrainConfig.from_dict(
+
+def _self_training_config(dataset: str, data_dir: Path) -> TrainConfig:
+    return TrainConfig.from_dict(
         {
-            "dataset": "tiny_imdb",
+            "dataset": dataset,
             "data_dir": str(data_dir),
             "tokenizer": "whitespace",
             "ngram_order": 2,
@@ -191,6 +190,43 @@ def test_a_self_trained_run_reports_what_it_added(tmp_path: Path, monkeypatch) -
             "classifier": {"lstm_units": [8], "embedding_dim": 8, "attention_units": 8},
         }
     )
+
+
+def test_a_registry_dataset_without_unlabeled_reviews_fails_before_training(tmp_path: Path) -> None:
+    from bilstm_attention.data import registry as registry_module
+    from bilstm_attention.training import train
+
+    registry = fx.write_registry(tmp_path / "datasets.yaml", fx.registry_data())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(registry_module, "default_registry", lambda: registry)
+        with pytest.raises(
+            ConfigError, match="nblr_self_training needs unlabeled reviews, and dataset 'tiny_nsmc' has none"
+        ):
+            train(_self_training_config("tiny_nsmc", fx.HERE), tmp_path / "run", verbose=0)
+    assert not (tmp_path / "run").exists() or {p.name for p in (tmp_path / "run").iterdir()} <= {".lock"}
+
+
+def test_an_archive_whose_unsup_folder_is_empty_fails_before_training(tmp_path: Path, monkeypatch) -> None:
+    from bilstm_attention.training import train
+
+    reviews = {key: value for key, value in _imdb_reviews().items() if key != ("train", "unsup")}
+    data_dir = _use_tiny_imdb(tmp_path, monkeypatch, reviews)
+    with pytest.raises(
+        ConfigError, match="nblr_self_training needs unlabeled reviews, and dataset 'tiny_imdb' has none"
+    ):
+        train(_self_training_config("tiny_imdb", data_dir), tmp_path / "run", verbose=0)
+    # the run directory was never started: at most its lock was taken
+    assert {p.name for p in (tmp_path / "run").iterdir()} <= {".lock"}
+
+
+def test_a_self_trained_run_reports_what_it_added(tmp_path: Path, monkeypatch) -> None:
+    """A whole run on an aclImdb-like archive with 50 unlabeled reviews: NB-LR is fitted again
+    with all of them, the run says so, and the saved ensemble loads and predicts."""
+    from bilstm_attention import load_model
+    from bilstm_attention.training import train
+
+    data_dir = _use_tiny_imdb(tmp_path, monkeypatch, _imdb_reviews())
+    config = _self_training_config("tiny_imdb", data_dir)
     result = train(config, tmp_path / "run", verbose=0)
     report = json.loads((tmp_path / "run" / "metrics.json").read_text())
     added = report["ensemble"]["nblr_self_training"]

@@ -96,17 +96,21 @@ class FeatureSpec:
         """The BiLSTM's input for the full (untruncated) token ids of some reviews."""
         return truncate(clip_vocabulary(ids, self.deep_vocab_size), self.max_length, self.truncation)
 
-    def inputs(self, ids: Sequence[np.ndarray], texts: Sequence[str] | None = None) -> ModelInputs:
-        """Model inputs for the full (untruncated) token ids of some reviews and, when the
-        n-grams are characters, their texts (in the same order)."""
-        ngrams = None
+    def ngram_ids(self, ids: Sequence[np.ndarray], texts: Sequence[str] | None = None) -> list[np.ndarray] | None:
+        """The n-gram ids of some reviews (``None`` without n-grams), from their full token ids
+        or, when the n-grams are characters, their texts (in the same order)."""
         if isinstance(self.ngrams, CharNgramVocabulary):
             if texts is None or len(texts) != len(ids):
                 raise ConfigError("character n-grams need the reviews' texts next to their token ids")
-            ngrams = self.ngrams.encode_batch(texts)
-        elif self.ngrams is not None:
-            ngrams = self.ngrams.encode_batch(ids)
-        return ModelInputs(self.tokens(ids), ngrams)
+            return self.ngrams.encode_batch(texts)
+        if self.ngrams is not None:
+            return self.ngrams.encode_batch(ids)
+        return None
+
+    def inputs(self, ids: Sequence[np.ndarray], texts: Sequence[str] | None = None) -> ModelInputs:
+        """Model inputs for the full (untruncated) token ids of some reviews and, when the
+        n-grams are characters, their texts (in the same order)."""
+        return ModelInputs(self.tokens(ids), self.ngram_ids(ids, texts))
 
     def to_json(self) -> dict[str, Any]:
         """The settings (without the n-gram table, which is saved on its own)."""

@@ -869,7 +869,7 @@ def fit_ngram_model(
         unlabeled = self_training_reviews(prepared, timings, verbose=verbose)
     assert unlabeled is not None
     with _Stopwatch(timings, "nblr_self_training_seconds"):
-        unlabeled_ngrams = features.spec.inputs(unlabeled.ids, unlabeled.texts).ngrams
+        unlabeled_ngrams = features.spec.ngram_ids(unlabeled.ids, unlabeled.texts)
         assert unlabeled_ngrams is not None
         return self_train_nblr(
             nblr,
