@@ -3,12 +3,14 @@ configs, pickling and the Vocabulary."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pickle
 import random
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,7 @@ from bilstm_attention.tokenizers import (
     KiwiTokenizer,
     MecabTokenizer,
     OktTokenizer,
+    SyllableTokenizer,
     Tokenizer,
     TokenizerDependencyError,
     Vocabulary,
@@ -191,15 +194,43 @@ def test_tokenize_batch_rejects_a_string_and_non_strings(english: EnglishTokeniz
         english.tokenize_batch(["ok", float("nan")], progress=False)  # type: ignore[list-item]
 
 
+def test_syllable_tokenizer_rules() -> None:
+    assert SyllableTokenizer().tokenize(" 재밌 다  OK!! ") == ["재", "밌", "다", "o", "k", "!", "!"]
+    assert SyllableTokenizer(spaces="mark").tokenize(" 재밌 다  OK ") == ["재", "밌", "▁", "다", "▁", "o", "k"]
+    assert SyllableTokenizer(lowercase=False).tokenize("Ok") == ["O", "k"]
+    # runs of one character are cut; a space between two runs ends the run with "mark" only
+    assert SyllableTokenizer(max_repeat=2).tokenize("꿀잼ㅋㅋㅋㅋ ㅋ...") == ["꿀", "잼", "ㅋ", "ㅋ", ".", "."]
+    assert SyllableTokenizer(spaces="mark", max_repeat=2).tokenize("ㅋㅋㅋ ㅋ") == ["ㅋ", "ㅋ", "▁", "ㅋ"]
+    assert SyllableTokenizer().tokenize("  ") == [] and SyllableTokenizer(spaces="mark").tokenize("") == []
+
+
+def test_syllable_tokenizer_joins_conjoining_jamo() -> None:
+    decomposed = "\u1100\u1161\u11ab"  # 간 typed as three conjoining jamo
+    assert SyllableTokenizer().tokenize(decomposed + "다") == ["간", "다"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80), st.sampled_from(["drop", "mark"]), st.one_of(st.none(), st.integers(1, 3)))
+def test_syllable_tokens_are_the_characters(text: str, spaces: str, max_repeat: int | None) -> None:
+    tokens = SyllableTokenizer(spaces=spaces, max_repeat=max_repeat).tokenize(text)
+    assert all(len(token) == 1 and not token.isspace() for token in tokens)
+    if max_repeat is not None:
+        assert all(len(list(run)) <= max_repeat for _, run in itertools.groupby(tokens))
+    else:
+        characters = unicodedata.normalize("NFC", text).lower()
+        joiner = "▁" if spaces == "mark" else ""
+        assert "".join(tokens) == joiner.join(characters.split())
+
+
 # ------------------------------------------------------------------------------ registry
 
 
 def test_available_tokenizers() -> None:
-    assert available_tokenizers() == ["english", "kiwi", "mecab", "okt", "whitespace"]
+    assert available_tokenizers() == ["english", "kiwi", "mecab", "okt", "syllable", "whitespace"]
 
 
 def test_unknown_tokenizer_name_lists_valid_names() -> None:
-    message = r"unknown tokenizer 'spacy'; valid names: english, kiwi, mecab, okt, whitespace"
+    message = r"unknown tokenizer 'spacy'; valid names: english, kiwi, mecab, okt, syllable, whitespace"
     with pytest.raises(ConfigError, match=message):
         get_tokenizer("spacy")
 
@@ -222,6 +253,10 @@ def test_unknown_option_is_named() -> None:
         ("kiwi", {"stopword_tags": ["SF", "XX"]}, "unknown kiwi tag\\(s\\) 'XX'"),
         ("kiwi", {"num_workers": 0}, "option 'num_workers' must be a positive integer"),
         ("kiwi", {"model_type": 3}, "option 'model_type'"),
+        ("syllable", {"spaces": "keep"}, "option 'spaces' must be one of 'drop', 'mark'"),
+        ("syllable", {"max_repeat": 0}, "option 'max_repeat' must be a positive integer or null"),
+        ("syllable", {"max_repeat": True}, "option 'max_repeat' must be a positive integer or null"),
+        ("syllable", {"lowercase": 1}, "option 'lowercase' must be true or false"),
     ],
 )
 def test_bad_option_values_are_named(name: str, options: dict, message: str) -> None:
@@ -274,6 +309,8 @@ ROUND_TRIP_TEXTS = ["I didn't LOVE it!<br />Meh?", "그 영화 재미없다 ㅋ�
         ("english", {}),
         ("english", {"lowercase": False, "keep_punctuation": False}),
         ("whitespace", {"lowercase": True}),
+        ("syllable", {}),
+        ("syllable", {"spaces": "mark", "lowercase": False, "max_repeat": 2}),
         ("kiwi", {}),
         ("kiwi", {"form": "morph_tag", "stopword_tags": ["SF"], "normalize_coda": True, "compatible_jamo": False}),
     ],
@@ -291,7 +328,7 @@ def test_config_round_trip_tokenizes_identically(name: str, options: dict) -> No
     )
 
 
-@pytest.mark.parametrize("name", ["english", "whitespace", "kiwi"])
+@pytest.mark.parametrize("name", ["english", "whitespace", "syllable", "kiwi"])
 def test_pickling_after_use(name: str) -> None:
     tokenizer = get_tokenizer(name)
     before = tokenizer.tokenize_batch(ROUND_TRIP_TEXTS, progress=False)  # loads the analyser

@@ -18,6 +18,9 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
+from tiny_run import train_args as tiny_train_args
+from tiny_run import write_reviews as write_tiny_reviews
+
 from bilstm_attention.cli import main
 
 POSITIVE = ["great", "wonderful", "loved", "superb", "excellent"]
@@ -116,6 +119,23 @@ def test_load_model_predicts_and_explains_raw_text(trained_run: Path) -> None:
     assert set(top_tokens) & {"awful", "dull"}  # attention finds the cue words
     assert explanation.label == "0" or explanation.label in ("neg", "negative")
     assert explanation.bilstm_probability is None and explanation.bilstm_weight == 1.0  # not an ensemble
+
+
+def test_korean_run_over_syllables_saves_its_tokenizer_and_predicts(tmp_path: Path) -> None:
+    from bilstm_attention import load_model
+
+    reviews = write_tiny_reviews(tmp_path / "reviews-ko.csv", 120, "ko")
+    run = tmp_path / "run"
+    options = ("--tokenizer-options", '{"spaces": "mark", "max_repeat": 2}', "--epochs", "2")
+    assert main(tiny_train_args(reviews, run, *options, tokenizer="syllable")) == 0
+    saved = json.loads((run / "tokenizer.json").read_text())
+    assert (saved["name"], saved["spaces"], saved["max_repeat"]) == ("syllable", "mark", 2)
+    vocabulary = json.loads((run / "vocabulary.json").read_text())
+    assert "▁" in json.dumps(vocabulary, ensure_ascii=False)  # the space mark is a token
+    model = load_model(run)
+    assert model.tokenizer.tokenize("최고 ㅋㅋㅋ") == ["최", "고", "▁", "ㅋ", "ㅋ"]
+    probabilities = model.predict(["정말 최고 좋아요 감동", "너무 최악 지루해요 실망"])
+    assert probabilities.shape == (2,) and np.all((probabilities >= 0) & (probabilities <= 1))
 
 
 def test_evaluate_predict_explain_commands(

@@ -365,7 +365,7 @@ def detect_file_language(config: TrainConfig) -> TrainConfig:
     if splits.spec.language not in LANGUAGE_CHOICES:
         raise ConfigError(
             f"cannot tell the language of {source.file} (its reviews contain no letters): "
-            "pass --tokenizer (english, kiwi, okt, mecab, whitespace) or --language en|ko"
+            "pass --tokenizer (english, kiwi, okt, mecab, syllable, whitespace) or --language en|ko"
         )
     print(
         f"{source.file}: {splits.report.checks[0]}; tokenizer {splits.spec.tokenizer} "

@@ -9,6 +9,8 @@ name            what it does
 ``kiwi``        kiwipiepy morphemes (default for Korean; native, multi-threaded batches)
 ``okt``         konlpy Okt morphemes, ``stem=True`` (the NSMC tutorials'); needs Java
 ``mecab``       MeCab + mecab-ko-dic morphemes via python-mecab-ko (optional package)
+``syllable``    every character a token (Hangul syllables; no analyser), whitespace dropped
+                or marked, long runs of one character optionally cut
 ==============  ===========================================================================
 
 Analysers are imported and started on first use, not on import, and are not pickled (a
@@ -38,6 +40,7 @@ from .kiwi import KiwiTokenizer
 from .korean import STOPWORD_PRESETS
 from .mecab import MecabTokenizer
 from .okt import OktTokenizer
+from .syllable import SyllableTokenizer
 from .vocabulary import OOV_ID, OOV_TOKEN, PAD_ID, PAD_TOKEN, Vocabulary
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "KiwiTokenizer",
     "MecabTokenizer",
     "OktTokenizer",
+    "SyllableTokenizer",
     "Tokenizer",
     "TokenizerDependencyError",
     "Vocabulary",

@@ -14,12 +14,14 @@ from .english import EnglishTokenizer, WhitespaceTokenizer
 from .kiwi import KiwiTokenizer
 from .mecab import MecabTokenizer
 from .okt import OktTokenizer
+from .syllable import SyllableTokenizer
 
 __all__ = ["TOKENIZERS", "available_tokenizers", "get_tokenizer", "tokenizer_from_config"]
 
 #: Every tokenizer by name. Importing this module imports no analyser: they load lazily.
 TOKENIZERS: dict[str, type[Tokenizer]] = {
-    cls.name: cls for cls in (EnglishTokenizer, WhitespaceTokenizer, KiwiTokenizer, OktTokenizer, MecabTokenizer)
+    cls.name: cls
+    for cls in (EnglishTokenizer, WhitespaceTokenizer, KiwiTokenizer, OktTokenizer, MecabTokenizer, SyllableTokenizer)
 }
 
 
@@ -28,7 +30,7 @@ def available_tokenizers() -> list[str]:
 
     Example:
         >>> available_tokenizers()
-        ['english', 'kiwi', 'mecab', 'okt', 'whitespace']
+        ['english', 'kiwi', 'mecab', 'okt', 'syllable', 'whitespace']
     """
     return sorted(TOKENIZERS)
 

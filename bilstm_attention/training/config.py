@@ -212,7 +212,7 @@ class DataConfig(DictConfig):
 class TextConfig(DictConfig):
     """How reviews become token ids. ``None`` means "the dataset's default from datasets.yaml"."""
 
-    tokenizer: str | None = option(None, "english, whitespace, kiwi, okt or mecab (default: the dataset's)")
+    tokenizer: str | None = option(None, "english, whitespace, kiwi, okt, mecab or syllable (default: the dataset's)")
     tokenizer_options: dict[str, Any] = option(
         help="options of the tokenizer as a JSON object, e.g. '{\"stem\": true}'",
         parse=json_object,

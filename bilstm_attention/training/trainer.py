@@ -411,7 +411,7 @@ def resolve_defaults(config: TrainConfig, spec: DatasetSpec) -> TrainConfig:
     tokenizer = text.tokenizer or spec.tokenizer
     if tokenizer is None:
         raise ConfigError(
-            f"no tokenizer for {spec.name!r}: pass --tokenizer (english, kiwi, okt, mecab, whitespace) "
+            f"no tokenizer for {spec.name!r}: pass --tokenizer (english, kiwi, okt, mecab, syllable, whitespace) "
             "or --language en|ko"
         )
     return dataclasses.replace(
