@@ -169,6 +169,18 @@ def check_choice(option: str, value: Any, choices: Sequence[str]) -> str:
     return value
 
 
+def check_positive_int(option: str, value: Any, allow_none: bool = False) -> int | None:
+    """``value`` if it is a positive int (or ``None`` when ``allow_none``), else a
+    :class:`ConfigError` naming ``option``."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"option {option!r} must be a positive integer{' or null' if allow_none else ''}, got {value!r}"
+        )
+    return value
+
+
 def check_str_list(option: str, value: Any) -> list[str]:
     """A list of strings from a list/tuple/set of strings, else a :class:`ConfigError`."""
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, set, frozenset)):

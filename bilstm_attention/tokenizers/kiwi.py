@@ -21,7 +21,15 @@ from typing import Any, ClassVar
 
 from bilstm_attention.errors import ConfigError
 
-from .base import TokenizerDependencyError, check_bool, check_text, check_texts, package_version, progress_bar
+from .base import (
+    TokenizerDependencyError,
+    check_bool,
+    check_positive_int,
+    check_text,
+    check_texts,
+    package_version,
+    progress_bar,
+)
 from .korean import MorphTokenizer
 
 __all__ = ["KiwiTokenizer"]
@@ -96,8 +104,7 @@ class KiwiTokenizer(MorphTokenizer):
         self.model_type = model_type
         if num_workers is None:
             num_workers = _usable_cores()
-        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
-            raise ConfigError(f"option 'num_workers' must be a positive integer, got {num_workers!r}")
+        check_positive_int("num_workers", num_workers)
         self.num_workers = num_workers
         if package_version("kiwipiepy") is None:
             raise TokenizerDependencyError(_MISSING)

@@ -26,9 +26,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any, ClassVar
 
-from bilstm_attention.errors import ConfigError
-
-from .base import Tokenizer, check_bool, check_choice, check_text
+from .base import Tokenizer, check_bool, check_choice, check_positive_int, check_text
 
 __all__ = ["SPACE_TOKEN", "SyllableTokenizer"]
 
@@ -62,25 +60,13 @@ class SyllableTokenizer(Tokenizer):
     def __init__(self, spaces: str = "drop", lowercase: bool = True, max_repeat: int | None = None) -> None:
         self.spaces = check_choice("spaces", spaces, ("drop", "mark"))
         self.lowercase = check_bool("lowercase", lowercase)
-        if max_repeat is not None and (
-            isinstance(max_repeat, bool) or not isinstance(max_repeat, int) or max_repeat < 1
-        ):
-            raise ConfigError(f"option 'max_repeat' must be a positive integer or null, got {max_repeat!r}")
-        self.max_repeat = max_repeat
+        self.max_repeat = check_positive_int("max_repeat", max_repeat, allow_none=True)
 
     def tokenize(self, text: str) -> list[str]:
         text = unicodedata.normalize("NFC", check_text(text))
         if self.lowercase:
             text = text.lower()
-        words = text.split()
-        if self.spaces == "mark":
-            characters: list[str] = []
-            for index, word in enumerate(words):
-                if index:
-                    characters.append(SPACE_TOKEN)
-                characters.extend(word)
-        else:
-            characters = list("".join(words))
+        characters = list((SPACE_TOKEN if self.spaces == "mark" else "").join(text.split()))
         return characters if self.max_repeat is None else self._cut_runs(characters)
 
     def _cut_runs(self, characters: list[str]) -> list[str]:
