@@ -52,7 +52,7 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
     # (reading user files: encoding, separator; adversarial training; weight averaging;
     # language-model pretraining; learning-rate decay on a plateau; weight decay; character
     # n-grams; distillation from NB-LR; the learning-rate schedule; word dropout; NB-LR
-    # self-training) at their defaults
+    # self-training; distillation from a finished run) at their defaults
     added_since = {
         "encoding": "utf-8",
         "sep": None,
@@ -67,6 +67,7 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
         "nblr_teacher_weight": None,
         "nblr_teacher_folds": 5,
         "nblr_self_training": None,
+        "distill_from": None,
     }
     classifier = {
         **flat["classifier"],

@@ -392,6 +392,13 @@ class FitConfig(DictConfig):
         "(early stopping with patience 1 may end a run before its low-rate epochs)",
         choices=LR_SCHEDULE_CHOICES,
     )
+    distill_from: str | None = option(
+        None,
+        "a finished run of the same dataset (its directory): its model labels the dataset's unlabeled "
+        "reviews (IMDB's unsup), and the BiLSTM is also trained on them, each fitted to that model's "
+        "probability (distillation; off when not given)",
+        metavar="RUN",
+    )
 
     config_kind: ClassVar[str] = "fit"
 
@@ -414,6 +421,8 @@ class FitConfig(DictConfig):
             raise ConfigError(f"reduce_lr_factor must be between 0 and 1 (or not given), got {self.reduce_lr_factor!r}")
         if self.lr_schedule not in LR_SCHEDULE_CHOICES:
             raise ConfigError(f"lr_schedule must be one of {', '.join(LR_SCHEDULE_CHOICES)}, got {self.lr_schedule!r}")
+        if self.distill_from is not None and (not isinstance(self.distill_from, str) or not self.distill_from.strip()):
+            raise ConfigError(f"distill_from must be a run directory, got {self.distill_from!r}")
         if self.lr_schedule != "constant" and self.reduce_lr_factor is not None:
             raise ConfigError(
                 f"lr_schedule {self.lr_schedule!r} and reduce_lr_factor both set the learning rate; give one of them"
@@ -586,6 +595,11 @@ class TrainConfig(DictConfig):
             raise ConfigError(
                 "adversarial_epsilon needs normalize_embeddings (--normalize-embeddings): the perturbation is "
                 "measured against frequency-normalised embeddings"
+            )
+        if self.fit.distill_from is not None and self.ngrams.order and not self.ngrams.ensemble:
+            raise ConfigError(
+                "distill_from fits the BiLSTM alone to the teacher's probabilities: it cannot train the joint "
+                "n-gram branch (--ngram-model joint); use --ngram-model nblr or --ngram-order 0"
             )
         if self.fit.pad_to_max_length and self.text.max_length is None and data.dataset is None:
             raise ConfigError("pad_to_max_length needs max_length")

@@ -12,7 +12,9 @@ module taking and returning typed values, so a notebook or a test can run them o
 5. :func:`fit`              Keras ``fit`` with checkpoints, resume state, early stopping;
                             with ``ngrams.teacher_weight`` NB-LR is fitted first
                             (:func:`fit_ngram_model`) and the BiLSTM learns the soft targets
-                            of :func:`teacher_targets` (distillation from NB-LR)
+                            of :func:`teacher_targets` (distillation from NB-LR); with
+                            ``fit.distill_from`` it also learns the unlabeled reviews, fitted to
+                            a finished run's probabilities (:func:`distillation_reviews`)
 6. :func:`fit_ngram_part`   the ensemble stage: NB-LR on the n-grams (with
                             ``ngrams.self_training``, fitted again with the unlabeled reviews it
                             labels), averaged with the BiLSTM (only with ``ngrams.model == "nblr"``)
@@ -40,7 +42,7 @@ import tensorflow as tf
 
 from bilstm_attention import data as data_lib
 from bilstm_attention.data import DatasetSpec, DatasetSplits, EncodedSplits
-from bilstm_attention.errors import ConfigError
+from bilstm_attention.errors import ConfigError, ModelLoadError
 from bilstm_attention.evaluation.metrics import classification_report
 from bilstm_attention.features.inputs import FeatureSpec, ModelInputs
 from bilstm_attention.features.nblr import (
@@ -205,6 +207,23 @@ class Teacher:
     out_of_fold_accuracy: float
 
 
+@dataclass
+class DistillationSet:
+    """The unlabeled reviews the BiLSTM also learns from with ``fit.distill_from``
+    (:func:`distillation_reviews`).
+
+    Attributes:
+        tokens: their BiLSTM inputs, truncated as the training reviews are.
+        targets: the teacher run's probability of the positive class for each.
+        report: what ``metrics.json`` records of it (the teacher, how many reviews, the
+            share the teacher calls positive, its accuracy on this run's validation split).
+    """
+
+    tokens: list[np.ndarray]
+    targets: np.ndarray
+    report: dict[str, Any]
+
+
 class EpochTimer(keras.callbacks.Callback):
     """Records the wall time of every epoch (``self.seconds``)."""
 
@@ -322,7 +341,8 @@ def _run(
     prepared = prepare_data(config, timings, verbose=verbose)
     features = build_features(prepared, timings)
     classifier_config = classifier_config_for(prepared, features)
-    unlabeled = self_training_reviews(prepared, timings, verbose=verbose)
+    unlabeled = reviews_to_label(prepared, timings, verbose=verbose)
+    distillation = distillation_reviews(prepared, features, unlabeled, timings, verbose=verbose)
     if not resume:
         start_run(run, prepared, features, classifier_config)
     model = build_model(
@@ -350,6 +370,7 @@ def _run(
         verbose=verbose,
         shard=cluster.shard if cluster is not None else None,
         targets=teacher.targets if teacher is not None else None,
+        distillation=distillation,
     )
     if cluster is not None:
         digest = distributed.weights_digest(model)
@@ -364,6 +385,8 @@ def _run(
     )
     if ensemble is not None:
         model = ensemble.model
+        if distillation is not None:
+            ensemble.components["distillation"] = distillation.report
     test_metrics = evaluate(model, prepared, features, ensemble, timings)
     result = write_run(run, model, prepared, features, test_metrics, timings, ensemble)
     if cluster is not None:
@@ -434,12 +457,14 @@ def prepare_data(config: TrainConfig, timings: Timings, *, verbose: int = 2) -> 
     Records ``load_seconds``, ``tokenize_seconds`` and ``tokenize_from_cache``.
 
     Raises:
-        ConfigError: ``ngrams.self_training`` on data without unlabeled reviews (before tokenizing).
+        ConfigError: ``ngrams.self_training`` or ``fit.distill_from`` on data without unlabeled
+            reviews (before tokenizing).
     """
     with _Stopwatch(timings, "load_seconds"):
         splits = load_splits(config)
-    if config.ngrams.self_training is not None and not _has_unlabeled_reviews(config, splits.spec):
-        _no_unlabeled_reviews(config, splits.spec)
+    wanting_unlabeled = _options_reading_unlabeled(config)
+    if wanting_unlabeled and not _has_unlabeled_reviews(config, splits.spec):
+        _no_unlabeled_reviews(config, splits.spec, wanting_unlabeled[0])
     config = resolve_defaults(config, splits.spec)
     text = config.text
     assert text.tokenizer is not None and text.vocab_size is not None  # resolve_defaults
@@ -630,31 +655,39 @@ def unlabeled_reviews(prepared: PreparedData, *, verbose: int = 2) -> UnlabeledR
     return UnlabeledReviews(texts, ids)
 
 
-def self_training_reviews(prepared: PreparedData, timings: Timings, *, verbose: int = 2) -> UnlabeledReviews | None:
-    """With ``ngrams.self_training``, the unlabeled reviews NB-LR will label (read before any
-    training, so that a dataset without them fails at once); ``None`` without it.
+def reviews_to_label(prepared: PreparedData, timings: Timings, *, verbose: int = 2) -> UnlabeledReviews | None:
+    """With ``ngrams.self_training`` or ``fit.distill_from``, the unlabeled reviews NB-LR or the
+    teacher run will label (read before any training, so that a dataset without them fails at
+    once); ``None`` without either.
 
     Raises:
-        ConfigError: self-training asked of a dataset (or a user's file) with no unlabeled reviews.
+        ConfigError: either asked of a dataset (or a user's file) with no unlabeled reviews.
     """
     config = prepared.config
-    if config.ngrams.self_training is None:
+    wanting_unlabeled = _options_reading_unlabeled(config)
+    if not wanting_unlabeled:
         return None
     with _Stopwatch(timings, "unlabeled_tokenize_seconds"):
         unlabeled = unlabeled_reviews(prepared, verbose=verbose)
     if not unlabeled.ids:
-        _no_unlabeled_reviews(config, prepared.spec)
+        _no_unlabeled_reviews(config, prepared.spec, wanting_unlabeled[0])
     return unlabeled
+
+
+def _options_reading_unlabeled(config: TrainConfig) -> list[str]:
+    """The flat names of the settings given that read the unlabeled reviews."""
+    settings = {"nblr_self_training": config.ngrams.self_training, "distill_from": config.fit.distill_from}
+    return [name for name, value in settings.items() if value is not None]
 
 
 def _has_unlabeled_reviews(config: TrainConfig, spec: DatasetSpec) -> bool:
     return bool(spec.label_rule.unlabeled) and config.data.file is None
 
 
-def _no_unlabeled_reviews(config: TrainConfig, spec: DatasetSpec) -> NoReturn:
+def _no_unlabeled_reviews(config: TrainConfig, spec: DatasetSpec, option: str) -> NoReturn:
     source = "a user's file" if config.data.file is not None else f"dataset {spec.name!r}"
     raise ConfigError(
-        f"nblr_self_training needs unlabeled reviews, and {source} has none "
+        f"{option} needs unlabeled reviews, and {source} has none "
         "(IMDB's unsup reviews are the only ones the registry knows)"
     )
 
@@ -715,6 +748,7 @@ def fit(
     verbose: int = 2,
     shard: tuple[int, int] | None = None,
     targets: np.ndarray | None = None,
+    distillation: DistillationSet | None = None,
 ) -> None:
     """Stage 5: ``model.fit`` on length-bucketed batches with the run's callbacks: resume
     state (``BackupAndRestore``), best-epoch checkpoint, ``history.csv``, early stopping,
@@ -724,8 +758,9 @@ def fit(
     With ``fit.adversarial_epsilon`` the model is fitted through :class:`AdversarialTraining`
     (same weights, compiled as ``classifier_config`` says). ``shard``: this process's rows of
     every batch in distributed training. ``targets``: what the training reviews are fitted to
-    instead of their labels (the soft targets of :func:`teacher_targets`). Records
-    ``epoch_seconds``."""
+    instead of their labels (the soft targets of :func:`teacher_targets`). ``distillation``:
+    unlabeled reviews trained on next to them, fitted to a teacher's probabilities
+    (:func:`distillation_reviews`). Records ``epoch_seconds``."""
     config = prepared.config
     encoded = prepared.encoded
     joint = features.ngrams is not None and not config.ngrams.ensemble
@@ -736,9 +771,14 @@ def fit(
         "pad_to": features.pad_to,
         "shard": shard,
     }
+    train_tokens = features.train.tokens
+    train_targets = encoded.train.labels if targets is None else targets
+    if distillation is not None:  # never with the joint branch (TrainConfig.validate)
+        train_tokens = [*train_tokens, *distillation.tokens]
+        train_targets = np.concatenate([train_targets.astype(np.float32), distillation.targets])
     train_data = training_dataset(
-        features.train.tokens,
-        encoded.train.labels if targets is None else targets,
+        train_tokens,
+        train_targets,
         ngram_ids=features.train.ngrams if joint else None,
         **batching,
     )
@@ -866,7 +906,7 @@ def fit_ngram_model(
     if config.ngrams.self_training is None:
         return nblr
     if unlabeled is None:
-        unlabeled = self_training_reviews(prepared, timings, verbose=verbose)
+        unlabeled = reviews_to_label(prepared, timings, verbose=verbose)
     assert unlabeled is not None
     with _Stopwatch(timings, "nblr_self_training_seconds"):
         unlabeled_ngrams = features.spec.ngram_ids(unlabeled.ids, unlabeled.texts)
@@ -908,6 +948,80 @@ def teacher_targets(
         ((1.0 - weight) * labels + weight * probabilities).astype(np.float32),
         float(((probabilities >= 0.5) == labels).mean()),
     )
+
+
+def distillation_reviews(
+    prepared: PreparedData,
+    features: Features,
+    unlabeled: UnlabeledReviews | None,
+    timings: Timings,
+    *,
+    verbose: int = 2,
+) -> DistillationSet | None:
+    """With ``fit.distill_from``, the unlabeled reviews with the probability the teacher run's
+    model (the whole saved model: with an ensemble, its average) gives each; the BiLSTM is
+    fitted to them next to the training reviews (knowledge distillation, Hinton et al. 2015, on
+    unlabeled data). ``None`` without it. Records ``distillation_seconds``.
+
+    The teacher must have been trained on this run's splits (same dataset, data fingerprint,
+    validation fraction and limit): one trained on other splits may have learned this run's
+    validation reviews, and choosing the epoch and the average on them would then mean nothing.
+
+    Raises:
+        ConfigError: the run cannot be loaded, or was trained on other data or splits, or has
+            other than two classes (the message names ``distill_from``).
+    """
+    config = prepared.config
+    path = config.fit.distill_from
+    if path is None:
+        return None
+    assert unlabeled is not None  # reviews_to_label reads them for distill_from
+    from bilstm_attention.inference.sentiment_model import load_model
+
+    with _Stopwatch(timings, "distillation_seconds"):
+        try:
+            teacher = load_model(path)
+        except ModelLoadError as exc:
+            raise ConfigError(f"distill_from {path!r}: {exc}") from exc
+        _check_teacher_data(path, teacher.run_info, prepared)
+        if len(teacher.class_names) != 2:
+            raise ConfigError(
+                f"distill_from {path!r}: the run has {len(teacher.class_names)} classes; distillation "
+                "fits one probability per review, so it needs two"
+            )
+        targets = teacher.predict(unlabeled.texts, batch_size=config.fit.batch_size, progress=verbose == 1)
+        validation = prepared.splits.validation
+        validation_probabilities = teacher.predict(list(validation.texts), batch_size=config.fit.batch_size)
+    labels = prepared.encoded.validation.labels
+    report = {
+        "teacher_run": str(path),
+        "reviews": len(targets),
+        "teacher_positive_share": float((targets >= 0.5).mean()),
+        "teacher_validation_accuracy": float(((validation_probabilities >= 0.5) == labels).mean()),
+    }
+    return DistillationSet(features.spec.tokens(unlabeled.ids), targets.astype(np.float32), report)
+
+
+def _check_teacher_data(path: str, run_info: dict[str, Any], prepared: PreparedData) -> None:
+    """The teacher run must have read the same data and split it the same way."""
+    dataset = run_info.get("dataset", {})
+    data = run_info.get("train_config", {}).get("data", {})
+    ours = prepared.config.data
+    differences = [
+        what
+        for what, theirs, mine in (
+            ("dataset", dataset.get("name"), prepared.spec.name),
+            ("data fingerprint", dataset.get("fingerprint"), prepared.splits.fingerprint),
+            ("validation_fraction", data.get("validation_fraction"), ours.validation_fraction),
+            ("limit", data.get("limit"), ours.limit),
+        )
+        if theirs != mine
+    ]
+    if differences:
+        raise ConfigError(
+            f"distill_from {path!r} was trained on other data or splits ({', '.join(differences)} differ): "
+            "its model may have learned this run's validation reviews; give a run of the same dataset and splits"
+        )
 
 
 def fit_ngram_part(
