@@ -50,54 +50,76 @@ def pct(value: float) -> float:
     return round(100 * value, 2)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def compare_pair(
+    recipe_run: str,
+    other_run: str,
+    texts: dict[str, list[str]],
+    labels: dict[str, np.ndarray],
+    *,
+    folds: int,
+    recipe_name: str,
+    other_name: str,
+) -> dict:
+    """One pair's figures: the recipe run's BiLSTM (``<recipe_name>_bilstm``) and NB-LR, the other
+    run's BiLSTM (``<other_name>_bilstm``), their two- and three-part averages, in-sample and
+    cross-validated on validation; test for the record."""
+    y, y_test = labels["validation"], labels["test"]
+    recipe, other = parts(recipe_run, texts), parts(other_run, texts)
+    (first, nblr), (second, other_nblr) = recipe["validation"], other["validation"]
+    (first_t, nblr_t), (second_t, _) = recipe["test"], other["test"]
+    two, other_two = two_part_weights([first, nblr], y), two_part_weights([second, nblr], y)
+    three = best_weights([first, nblr, second], y)
+    with_nblr = f"{other_name}_bilstm_with_recipe_nblr"
+    return {
+        "recipe_run": recipe_run,
+        f"{other_name}_run": other_run,
+        "validation": {
+            f"{recipe_name}_bilstm": pct(accuracy(first, y)),
+            f"{other_name}_bilstm": pct(accuracy(second, y)),
+            "nblr": pct(accuracy(nblr, y)),
+            f"{other_name}_run_nblr": pct(accuracy(other_nblr, y)),
+            "recipe_average": pct(accuracy(combine(two, [first, nblr]), y)),
+            with_nblr: pct(accuracy(combine(other_two, [second, nblr]), y)),
+            "two_bilstms": pct(accuracy((first + second) / 2, y)),
+            "three_parts": pct(accuracy(combine(three, [first, nblr, second]), y)),
+            "recipe_average_cv": pct(cross_validated(two_part_weights, [first, nblr], y, folds)),
+            f"{with_nblr}_cv": pct(cross_validated(two_part_weights, [second, nblr], y, folds)),
+            "three_parts_cv": pct(cross_validated(best_weights, [first, nblr, second], y, folds)),
+        },
+        "weights": {"recipe": two, f"{other_name}_with_recipe_nblr": other_two, "three_parts": three},
+        "test_not_used": {
+            f"{recipe_name}_bilstm": pct(accuracy(first_t, y_test)),
+            f"{other_name}_bilstm": pct(accuracy(second_t, y_test)),
+            "recipe_average": pct(accuracy(combine(two, [first_t, nblr_t]), y_test)),
+            with_nblr: pct(accuracy(combine(other_two, [second_t, nblr_t]), y_test)),
+            "three_parts": pct(accuracy(combine(three, [first_t, nblr_t, second_t]), y_test)),
+        },
+    }
+
+
+def compare_pairs(description: str, *, recipe_name: str, other_name: str, output_stem: str) -> None:
+    """The command line shared by this script and ``distillation_third_part.py``: ``--dataset D
+    --pairs RECIPE_RUN:OTHER_RUN ...``; prints each pair's figures and saves them all."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", required=True)
-    parser.add_argument("--pairs", nargs="+", required=True, help="RECIPE_RUN:SYLLABLE_RUN, one per seed")
+    parser.add_argument("--pairs", nargs="+", required=True, help=f"RECIPE_RUN:{other_name.upper()}_RUN, one per seed")
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--output", default=None)
     args = parser.parse_args()
 
     _, texts, labels = held_out(args.dataset)
-    y, y_test = labels["validation"], labels["test"]
     rows = []
     for pair in args.pairs:
-        recipe_run, syllable_run = pair.split(":")
-        recipe, syllable = parts(recipe_run, texts), parts(syllable_run, texts)
-        (morph, nblr), (syl, syl_nblr) = recipe["validation"], syllable["validation"]
-        (morph_t, nblr_t), (syl_t, _) = recipe["test"], syllable["test"]
-        two, syl_two = two_part_weights([morph, nblr], y), two_part_weights([syl, nblr], y)
-        three = best_weights([morph, nblr, syl], y)
-        row = {
-            "recipe_run": recipe_run,
-            "syllable_run": syllable_run,
-            "validation": {
-                "morpheme_bilstm": pct(accuracy(morph, y)),
-                "syllable_bilstm": pct(accuracy(syl, y)),
-                "nblr": pct(accuracy(nblr, y)),
-                "syllable_run_nblr": pct(accuracy(syl_nblr, y)),
-                "recipe_average": pct(accuracy(combine(two, [morph, nblr]), y)),
-                "syllable_bilstm_with_recipe_nblr": pct(accuracy(combine(syl_two, [syl, nblr]), y)),
-                "two_bilstms": pct(accuracy((morph + syl) / 2, y)),
-                "three_parts": pct(accuracy(combine(three, [morph, nblr, syl]), y)),
-                "recipe_average_cv": pct(cross_validated(two_part_weights, [morph, nblr], y, args.folds)),
-                "three_parts_cv": pct(cross_validated(best_weights, [morph, nblr, syl], y, args.folds)),
-            },
-            "weights": {"recipe": two, "syllable_with_recipe_nblr": syl_two, "three_parts": three},
-            "test_not_used": {
-                "morpheme_bilstm": pct(accuracy(morph_t, y_test)),
-                "syllable_bilstm": pct(accuracy(syl_t, y_test)),
-                "recipe_average": pct(accuracy(combine(two, [morph_t, nblr_t]), y_test)),
-                "syllable_bilstm_with_recipe_nblr": pct(accuracy(combine(syl_two, [syl_t, nblr_t]), y_test)),
-                "three_parts": pct(accuracy(combine(three, [morph_t, nblr_t, syl_t]), y_test)),
-            },
-        }
+        recipe_run, other_run = pair.split(":")
+        row = compare_pair(
+            recipe_run, other_run, texts, labels, folds=args.folds, recipe_name=recipe_name, other_name=other_name
+        )
         print(json.dumps(row), flush=True)
         rows.append(row)
-    output = args.output or RESULTS / f"syllable_third_part-{args.dataset}.json"
+    output = args.output or RESULTS / f"{output_stem}-{args.dataset}.json"
     write_json(output, rows)
     print(f"saved {output}")
 
 
 if __name__ == "__main__":
-    main()
+    compare_pairs(__doc__, recipe_name="morpheme", other_name="syllable", output_stem="syllable_third_part")
