@@ -130,6 +130,26 @@ def test_a_teacher_that_is_not_a_finished_run_is_named_in_the_error(teacher, tmp
         train(_student_config(data_dir, tmp_path / "unfinished"), tmp_path / "student", verbose=0)
 
 
+def test_a_teacher_with_more_than_two_classes_is_refused(teacher, tmp_path: Path, monkeypatch) -> None:
+    """Distillation fits one probability per review; a teacher of more classes (same data and
+    splits: a registry dataset with more classes and unlabeled reviews) is refused by name."""
+    from bilstm_attention.inference import sentiment_model
+    from bilstm_attention.training import train
+
+    data_dir, teacher_run = teacher
+    real_load_model = sentiment_model.load_model
+
+    def three_classes(path, **kwargs):
+        model = real_load_model(path, **kwargs)
+        model.class_names = ["negative", "neutral", "positive"]
+        return model
+
+    monkeypatch.setattr(sentiment_model, "load_model", three_classes)
+    with pytest.raises(ConfigError, match=r"distill_from '.*teacher': the run has 3 classes; .* needs two"):
+        train(_student_config(data_dir, teacher_run), tmp_path / "student", verbose=0)
+    assert {p.name for p in (tmp_path / "student").iterdir()} <= {".lock"}
+
+
 def test_the_cli_reports_a_bad_teacher_without_a_traceback(teacher, tmp_path: Path, capsys, monkeypatch) -> None:
     from bilstm_attention.cli import main
 
