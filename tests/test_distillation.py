@@ -53,9 +53,12 @@ def _student_config(data_dir: Path, teacher_run: Path, **changes) -> TrainConfig
     return _self_training_config("tiny_imdb", data_dir).replace(distill_from=str(teacher_run), **changes)
 
 
+@pytest.mark.parametrize("part", ["model", "bilstm"])
 def test_the_student_also_fits_the_unlabeled_reviews_to_the_teachers_probabilities(
-    teacher, tmp_path: Path, monkeypatch
+    teacher, tmp_path: Path, monkeypatch, part: str
 ) -> None:
+    """``distill_part`` model: the teacher's whole model (its average with NB-LR); bilstm: its
+    BiLSTM part alone."""
     from bilstm_attention import load_model
     from bilstm_attention.data import load_unlabeled
     from bilstm_attention.training import train, trainer
@@ -69,11 +72,14 @@ def test_the_student_also_fits_the_unlabeled_reviews_to_the_teachers_probabiliti
         return real_training_dataset(ids, labels, **kwargs)
 
     monkeypatch.setattr(trainer, "training_dataset", spy)
-    result = train(_student_config(data_dir, teacher_run), tmp_path / "student", verbose=0)
+    result = train(_student_config(data_dir, teacher_run, distill_part=part), tmp_path / "student", verbose=0)
 
     report = json.loads((tmp_path / "student" / "metrics.json").read_text())
     texts = list(load_unlabeled("tiny_imdb", data_dir=str(data_dir)))
-    expected = load_model(teacher_run).predict(texts)
+    teacher_model = load_model(teacher_run)
+    whole, bilstm = teacher_model.predict(texts), teacher_model.predict_bilstm(texts)
+    assert np.abs(whole - bilstm).max() > 1e-3  # the two parts of the teacher differ
+    expected = bilstm if part == "bilstm" else whole
     (train_count, train_targets), (validation_count, _) = seen
     labelled = report["counts"]["train"]
     assert train_count == labelled + len(texts) == labelled + 50
@@ -86,12 +92,12 @@ def test_the_student_also_fits_the_unlabeled_reviews_to_the_teachers_probabiliti
     distillation = report["ensemble"]["distillation"]
     teacher_report = json.loads((teacher_run / "metrics.json").read_text())
     assert distillation["teacher_run"] == str(teacher_run)
+    assert distillation["teacher_part"] == part
     assert distillation["reviews"] == 50
     assert distillation["teacher_positive_share"] == pytest.approx(float((expected >= 0.5).mean()))
-    # the teacher is scored as a whole (its ensemble), on the student's own validation split
-    assert distillation["teacher_validation_accuracy"] == pytest.approx(
-        teacher_report["ensemble"]["ensemble_validation_accuracy"]
-    )
+    # the teacher (the part the student learns from) is scored on the student's own validation split
+    teacher_accuracy = "deep_validation_accuracy" if part == "bilstm" else "ensemble_validation_accuracy"
+    assert distillation["teacher_validation_accuracy"] == pytest.approx(teacher_report["ensemble"][teacher_accuracy])
     assert report["timings"]["distillation_seconds"] > 0
     assert result.test_metrics["accuracy"] > 0.8
     # the student is a plain run: it loads, predicts and resumes nothing from the teacher
@@ -99,7 +105,7 @@ def test_the_student_also_fits_the_unlabeled_reviews_to_the_teachers_probabiliti
     probabilities = student.predict(["superb wonderful film", "awful dreary film"])
     assert probabilities[0] > 0.5 > probabilities[1]
     config = json.loads((tmp_path / "student" / "run.json").read_text())["train_config"]
-    assert config["fit"]["distill_from"] == str(teacher_run)
+    assert config["fit"]["distill_from"] == str(teacher_run) and config["fit"]["distill_part"] == part
 
 
 @pytest.mark.parametrize(
@@ -185,6 +191,8 @@ def test_data_without_unlabeled_reviews_fails_before_training(tmp_path: Path) ->
             {"distill_from": "runs/x", "ngram_order": 2, "ngram_model": "joint"},
             "distill_from fits the BiLSTM alone .*--ngram-model joint",
         ),
+        ({"distill_from": "runs/x", "distill_part": "nblr"}, "distill_part must be one of model, bilstm, got 'nblr'"),
+        ({"distill_part": "bilstm"}, r"distill_part 'bilstm' needs a teacher run \(distill_from, --distill-from\)"),
     ],
 )
 def test_distillation_options_are_checked(values, message) -> None:
@@ -199,5 +207,8 @@ def test_the_flag_reaches_the_config_and_round_trips() -> None:
     config = train_config_from_args(parse_train("--dataset", "imdb", "--distill-from", "runs/imdb-1337"))
     assert config.fit.distill_from == "runs/imdb-1337"
     assert config.ngrams.self_training == 0.5  # the recipe's other settings stay
+    assert config.fit.distill_part == "model"
+    parts = parse_train("--dataset", "imdb", "--distill-from", "r", "--distill-part", "bilstm")
+    assert train_config_from_args(parts).fit.distill_part == "bilstm"
     assert TrainConfig.from_dict(config.to_dict()) == config
     assert TrainConfig.from_dict(config.to_flat_dict()) == config

@@ -68,6 +68,7 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
         "nblr_teacher_folds": 5,
         "nblr_self_training": None,
         "distill_from": None,
+        "distill_part": "model",
     }
     classifier = {
         **flat["classifier"],

@@ -119,6 +119,9 @@ def test_load_model_predicts_and_explains_raw_text(trained_run: Path) -> None:
     assert set(top_tokens) & {"awful", "dull"}  # attention finds the cue words
     assert explanation.label == "0" or explanation.label in ("neg", "negative")
     assert explanation.bilstm_probability is None and explanation.bilstm_weight == 1.0  # not an ensemble
+    # without NB-LR the whole model is the BiLSTM part
+    texts = ["the movie was great and superb", "boring and awful plot"]
+    np.testing.assert_array_equal(model.predict_bilstm(texts), probabilities)
 
 
 def test_korean_run_over_syllables_saves_its_tokenizer_and_predicts(tmp_path: Path) -> None:

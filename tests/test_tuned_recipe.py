@@ -340,6 +340,8 @@ def test_nblr_ensemble_run_end_to_end(tmp_path: Path, capsys) -> None:
     assert explanation.tokens == ["the", "film", "was", "great"]
     assert explanation.bilstm_weight == parts["deep_weight"]
     assert 0.0 <= explanation.bilstm_probability <= 1.0
+    # predict_bilstm gives the BiLSTM part's own probability, before the average with NB-LR
+    assert model.predict_bilstm(["the film was great"])[0] == pytest.approx(explanation.bilstm_probability, abs=1e-5)
     assert explanation.to_dict()["bilstm_weight"] == parts["deep_weight"]
     from bilstm_attention.inference.visualize import heading
 

@@ -89,6 +89,7 @@ class SentimentModel:
         self.class_names = list(class_names)
         self.run_info = run_info or {}
         self._attention_model: keras.Model | None = None
+        self._bilstm_model: keras.Model | None = None
 
     @property
     def pad_to(self) -> int | None:
@@ -112,6 +113,19 @@ class SentimentModel:
     def predict(self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False) -> np.ndarray:
         """Probabilities: shape ``(n,)`` (positive class) for two classes, else ``(n, classes)``."""
         return self.predict_inputs(self.encode(texts, progress=progress), batch_size=batch_size)
+
+    def predict_bilstm(self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False) -> np.ndarray:
+        """The BiLSTM-attention part's own probabilities, shaped as :meth:`predict`'s: for a run
+        that averages it with NB-LR, before the average; for any other run, :meth:`predict`."""
+        parts = ensemble_parts(self.model)
+        if parts is None:
+            return self.predict(texts, batch_size=batch_size, progress=progress)
+        if self._bilstm_model is None:
+            self._bilstm_model = keras.Model(self.model.inputs, parts[1])
+        inputs = self.encode(texts, progress=progress)
+        return predict_probabilities(
+            self._bilstm_model, inputs.tokens, batch_size=batch_size, pad_to=self.pad_to, ngram_ids=inputs.ngrams
+        )
 
     def predict_labels(self, texts: Sequence[str], *, batch_size: int = 256) -> list[str]:
         """Predicted class names."""

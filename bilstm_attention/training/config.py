@@ -56,6 +56,7 @@ NBLR_ONLY_SETTINGS: tuple[str, ...] = ("nblr_teacher_weight", "nblr_self_trainin
 STRATEGY_CHOICES: tuple[str, ...] = ("default", "mirrored")
 #: How the learning rate changes over the epochs (``--lr-schedule``).
 LR_SCHEDULE_CHOICES: tuple[str, ...] = ("constant", "cosine")
+DISTILL_PART_CHOICES: tuple[str, ...] = ("model", "bilstm")
 
 #: Vocabulary size for a user's file when none is given (registry datasets have their own
 #: in datasets.yaml).
@@ -399,6 +400,12 @@ class FitConfig(DictConfig):
         "probability (distillation; off when not given)",
         metavar="RUN",
     )
+    distill_part: str = option(
+        "model",
+        "with distill_from, which of the teacher run's predictions the unlabeled reviews are fitted to: "
+        "model: its whole model (for an ensemble run, the average with NB-LR); bilstm: its BiLSTM part alone",
+        choices=DISTILL_PART_CHOICES,
+    )
 
     config_kind: ClassVar[str] = "fit"
 
@@ -423,6 +430,12 @@ class FitConfig(DictConfig):
             raise ConfigError(f"lr_schedule must be one of {', '.join(LR_SCHEDULE_CHOICES)}, got {self.lr_schedule!r}")
         if self.distill_from is not None and (not isinstance(self.distill_from, str) or not self.distill_from.strip()):
             raise ConfigError(f"distill_from must be a run directory, got {self.distill_from!r}")
+        if self.distill_part not in DISTILL_PART_CHOICES:
+            raise ConfigError(
+                f"distill_part must be one of {', '.join(DISTILL_PART_CHOICES)}, got {self.distill_part!r}"
+            )
+        if self.distill_part != "model" and self.distill_from is None:
+            raise ConfigError(f"distill_part {self.distill_part!r} needs a teacher run (distill_from, --distill-from)")
         if self.lr_schedule != "constant" and self.reduce_lr_factor is not None:
             raise ConfigError(
                 f"lr_schedule {self.lr_schedule!r} and reduce_lr_factor both set the learning rate; give one of them"

@@ -959,9 +959,9 @@ def distillation_reviews(
     verbose: int = 2,
 ) -> DistillationSet | None:
     """With ``fit.distill_from``, the unlabeled reviews with the probability the teacher run's
-    model (the whole saved model: with an ensemble, its average) gives each; the BiLSTM is
-    fitted to them next to the training reviews (knowledge distillation, Hinton et al. 2015, on
-    unlabeled data). ``None`` without it. Records ``distillation_seconds``.
+    model gives each (``fit.distill_part``: the whole saved model, with an ensemble its average,
+    or its BiLSTM part alone); the BiLSTM is fitted to them next to the training reviews
+    (knowledge distillation, Hinton et al. 2015, on unlabeled data). ``None`` without it. Records ``distillation_seconds``.
 
     The teacher must have been trained on this run's splits (same dataset, data fingerprint,
     validation fraction and limit): one trained on other splits may have learned this run's
@@ -989,12 +989,14 @@ def distillation_reviews(
                 f"distill_from {path!r}: the run has {len(teacher.class_names)} classes; distillation "
                 "fits one probability per review, so it needs two"
             )
-        targets = teacher.predict(unlabeled.texts, batch_size=config.fit.batch_size, progress=verbose == 1)
+        predict = teacher.predict_bilstm if config.fit.distill_part == "bilstm" else teacher.predict
+        targets = predict(unlabeled.texts, batch_size=config.fit.batch_size, progress=verbose == 1)
         validation = prepared.splits.validation
-        validation_probabilities = teacher.predict(list(validation.texts), batch_size=config.fit.batch_size)
+        validation_probabilities = predict(list(validation.texts), batch_size=config.fit.batch_size)
     labels = prepared.encoded.validation.labels
     report = {
         "teacher_run": str(path),
+        "teacher_part": config.fit.distill_part,
         "reviews": len(targets),
         "teacher_positive_share": float((targets >= 0.5).mean()),
         "teacher_validation_accuracy": float(((validation_probabilities >= 0.5) == labels).mean()),

@@ -16,9 +16,15 @@ rng = np.random.default_rng(0)
 model = build_classifier(ClassifierConfig(**SMALL), compile=False)
 
 predictor = CompiledPredictor(model)
-for length in range(1, 41, 2):  # 20 lengths, one review each: lengths bucket to 16/24/32/40
+# 20 lengths, one review each: lengths bucket to 16/24/32/40. The eager call compiles for every
+# new length on JAX (seconds each), so it is the reference for one or two lengths per bucket.
+EAGER_CHECKED = {1, 15, 17, 31, 39}
+for length in range(1, 41, 2):
     batch = padded_batch([rng.integers(2, 50, size=length).astype(np.int32)])
-    np.testing.assert_allclose(predictor(batch)[0], np.asarray(model(batch, training=False)), atol=1e-5)
+    fast = predictor(batch)[0]
+    assert fast.shape == (1, 1) and 0.0 < float(fast[0, 0]) < 1.0, fast
+    if length in EAGER_CHECKED:
+        np.testing.assert_allclose(fast, np.asarray(model(batch, training=False)), atol=1e-5)
 assert predictor.trace_count <= 4, predictor.trace_count
 
 lengths = [int(n) for n in rng.integers(1, 30, size=21)]
