@@ -56,6 +56,7 @@ NBLR_ONLY_SETTINGS: tuple[str, ...] = ("nblr_teacher_weight", "nblr_self_trainin
 STRATEGY_CHOICES: tuple[str, ...] = ("default", "mirrored")
 #: How the learning rate changes over the epochs (``--lr-schedule``).
 LR_SCHEDULE_CHOICES: tuple[str, ...] = ("constant", "cosine")
+#: Which of a teacher run's predictions ``--distill-from`` fits the unlabeled reviews to (``--distill-part``).
 DISTILL_PART_CHOICES: tuple[str, ...] = ("model", "bilstm")
 
 #: Vocabulary size for a user's file when none is given (registry datasets have their own

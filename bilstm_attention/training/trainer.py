@@ -961,7 +961,8 @@ def distillation_reviews(
     """With ``fit.distill_from``, the unlabeled reviews with the probability the teacher run's
     model gives each (``fit.distill_part``: the whole saved model, with an ensemble its average,
     or its BiLSTM part alone); the BiLSTM is fitted to them next to the training reviews
-    (knowledge distillation, Hinton et al. 2015, on unlabeled data). ``None`` without it. Records ``distillation_seconds``.
+    (knowledge distillation, Hinton et al. 2015, on unlabeled data). ``None`` without it.
+    Records ``distillation_seconds``.
 
     The teacher must have been trained on this run's splits (same dataset, data fingerprint,
     validation fraction and limit): one trained on other splits may have learned this run's
