@@ -1,5 +1,6 @@
 """The BiLSTM distilled from the recipe (``--distill-from``) beside the recipe's own parts
-(research log, session 23).
+(research log, sessions 23 and 24: a student of the whole recipe, ``--distill-part model``, or
+of its BiLSTM alone, ``--distill-part bilstm``).
 
 Each pair is a recipe run (the teacher) and the student run trained from it. On validation
 (test printed for the record, never used to choose): each BiLSTM alone; the recipe's average;
