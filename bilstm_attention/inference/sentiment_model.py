@@ -106,8 +106,11 @@ class SentimentModel:
 
     def predict_inputs(self, inputs: ModelInputs, *, batch_size: int = 256) -> np.ndarray:
         """Probabilities for inputs from :meth:`encode`."""
+        return self._probabilities(self.model, inputs, batch_size)
+
+    def _probabilities(self, model: keras.Model, inputs: ModelInputs, batch_size: int) -> np.ndarray:
         return predict_probabilities(
-            self.model, inputs.tokens, batch_size=batch_size, pad_to=self.pad_to, ngram_ids=inputs.ngrams
+            model, inputs.tokens, batch_size=batch_size, pad_to=self.pad_to, ngram_ids=inputs.ngrams
         )
 
     def predict(self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False) -> np.ndarray:
@@ -122,10 +125,7 @@ class SentimentModel:
             return self.predict(texts, batch_size=batch_size, progress=progress)
         if self._bilstm_model is None:
             self._bilstm_model = keras.Model(self.model.inputs, parts[1])
-        inputs = self.encode(texts, progress=progress)
-        return predict_probabilities(
-            self._bilstm_model, inputs.tokens, batch_size=batch_size, pad_to=self.pad_to, ngram_ids=inputs.ngrams
-        )
+        return self._probabilities(self._bilstm_model, self.encode(texts, progress=progress), batch_size)
 
     def predict_labels(self, texts: Sequence[str], *, batch_size: int = 256) -> list[str]:
         """Predicted class names."""
