@@ -268,6 +268,30 @@ def test_a_parsed_archive_is_served_from_the_cache(archive_dir, monkeypatch, tmp
     assert limited.report.before_validation["train"]["total"] == 4
 
 
+def test_a_whole_read_without_the_unlabeled_reviews_caches_them_for_a_later_read(archive_dir, monkeypatch, tmp_path):
+    """The archive is decompressed in full either way: the first read keeps the unlabeled
+    reviews in its cache (not in its result), so a later read that wants them (self-training,
+    distillation) does not pass over the archive a second time."""
+    from bilstm_attention.data.formats import imdb
+
+    monkeypatch.setenv("BILSTM_ATTENTION_CACHE", str(tmp_path / "own-cache"))
+    data_dir, _, spec = archive_dir
+    labelled_only = quiet_load(spec, data_dir)
+    assert labelled_only.unlabeled is None
+    assert len(list((tmp_path / "own-cache" / "parsed").glob("tiny_imdb-*.npz"))) == 1
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the archive was parsed again")
+
+    monkeypatch.setattr(imdb, "read_imdb", no_parsing)
+    with_unlabeled = quiet_load(spec, data_dir, unlabeled=True)
+    assert with_unlabeled.unlabeled == ["An unlabeled review.", "Another one, \nunlabeled.", "Third unlabeled review."]
+    assert with_unlabeled.train.texts == labelled_only.train.texts
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        assert load_unlabeled(spec, data_dir, progress=False, download=False) == with_unlabeled.unlabeled
+
+
 def test_an_unreadable_parsed_cache_is_ignored_and_rewritten(archive_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("BILSTM_ATTENTION_CACHE", str(tmp_path / "own-cache"))
     data_dir, _, spec = archive_dir

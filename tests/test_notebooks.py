@@ -43,19 +43,19 @@ KERNEL_NAME = "bilstm-attention-tests"
 SETTINGS: dict[str, dict] = {
     "quickstart_layers": {"env": {}, "heatmap": False, "data": None, "korean": False},
     "imdb": {
-        "env": {"NOTEBOOK_LIMIT": "2000", "NOTEBOOK_EPOCHS": "1"},
+        "env": {"NOTEBOOK_LIMIT": "1000", "NOTEBOOK_EPOCHS": "1"},
         "heatmap": True,
         "data": "imdb",
         "korean": False,
     },
     "nsmc": {
-        "env": {"NOTEBOOK_LIMIT": "4000", "NOTEBOOK_EPOCHS": "1"},
+        "env": {"NOTEBOOK_LIMIT": "2000", "NOTEBOOK_EPOCHS": "1"},
         "heatmap": True,
         "data": "nsmc",
         "korean": True,
     },
     "steam": {
-        "env": {"NOTEBOOK_LIMIT": "4000", "NOTEBOOK_EPOCHS": "1", "NOTEBOOK_DATA_PATH": "steam/steam.partial.txt"},
+        "env": {"NOTEBOOK_LIMIT": "2000", "NOTEBOOK_EPOCHS": "1", "NOTEBOOK_DATA_PATH": "steam/steam.partial.txt"},
         "heatmap": True,
         "data": "steam",
         "korean": True,

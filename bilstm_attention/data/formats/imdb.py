@@ -20,6 +20,7 @@ import sys
 import tarfile
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -399,13 +400,13 @@ def read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_s
     archive = source.algorithm != FOLDER_DIGEST  # an archive's reviews may be cached, a folder's not
     if archive:
         # a read that kept the unlabeled reviews serves a read without them too
-        for flag in (unlabeled,) if unlabeled else (False, True):
+        for flag in (True,) if unlabeled else (True, False):
             cache = parsed_cache_path(spec, source.algorithm, source.digest, flag)
-            cached = store.read_arrays(*cache, PARSED_FORMAT_VERSION, _parse)
+            cached = store.read_arrays(*cache, PARSED_FORMAT_VERSION, partial(_parse, unlabeled=unlabeled))
             if cached is not None:
                 parts, texts, observed, _ = cached
                 problems = {file.role: structure_problems(spec, observed)}
-                return RawData(parts, texts if unlabeled else None, [source], observed, problems)
+                return RawData(parts, texts, [source], observed, problems)
     select = None
     if limit is not None and not unlabeled:
         trusted = (
@@ -417,17 +418,21 @@ def read_imdb_files(spec, resolved, sources, progress, unlabeled, limit, limit_s
             select = _imdb_selection(spec, limit, limit_seed)
     rows = spec.structure.get("rows", {})
     expected_members = sum(rows.values()) + 8 if rows else None
+    # A whole archive is decompressed whichever members are kept, so a whole read of an archive
+    # keeps the unlabeled reviews too (about 1 s more) and caches them: a later read that wants
+    # them (self-training, distillation) then costs no second pass over the archive.
+    keep_unlabeled = unlabeled or (archive and select is None and spec.label_rule.unlabeled is not None)
     read: ImdbRead = read_imdb(
-        path, spec, unlabeled=unlabeled, select=select, progress=progress, expected_members=expected_members
+        path, spec, unlabeled=keep_unlabeled, select=select, progress=progress, expected_members=expected_members
     )
     observed = _imdb_observed(spec, read.counts)
     if not archive:
         source = SourceFile(file.role, path, FOLDER_DIGEST, read.content_digest)
     elif read.complete:
-        cache = parsed_cache_path(spec, source.algorithm, source.digest, unlabeled)
+        cache = parsed_cache_path(spec, source.algorithm, source.digest, keep_unlabeled)
         save_parsed(*cache, read.parts, read.unlabeled, observed, read.counts)
     problems = {file.role: structure_problems(spec, observed)} if read.complete else {}
-    return RawData(read.parts, read.unlabeled, [source], observed, problems, read.complete)
+    return RawData(read.parts, read.unlabeled if unlabeled else None, [source], observed, problems, read.complete)
 
 
 def parsed_cache_path(spec: DatasetSpec, algorithm: str, digest: str, unlabeled: bool) -> tuple[Path, str]:
@@ -478,8 +483,9 @@ def save_parsed(
     store.write_arrays(path, key, PARSED_FORMAT_VERSION, arrays, meta)
 
 
-def _parse(data: Any, meta: dict[str, Any]):
-    """``(parts, unlabeled, observed, counts)`` from a parsed-archive cache file."""
+def _parse(data: Any, meta: dict[str, Any], *, unlabeled: bool = True):
+    """``(parts, unlabeled, observed, counts)`` from a parsed-archive cache file; the unlabeled
+    reviews are ``None`` when the file has none or ``unlabeled`` is false."""
     parts: dict[str, Records] = {}
     for name, info in meta["parts"].items():
         records = Records(info["source"])
@@ -496,9 +502,11 @@ def _parse(data: Any, meta: dict[str, Any]):
         records.dropped = Counter(info["dropped"])
         records.skipped_lines = list(info["skipped_lines"])
         parts[name] = records
-    unlabeled = store.unpack_strings(data["unlabeled_texts"], data["unlabeled_offsets"]) if meta["unlabeled"] else None
+    texts = None
+    if meta["unlabeled"] and unlabeled:
+        texts = store.unpack_strings(data["unlabeled_texts"], data["unlabeled_offsets"])
     counts = {(split, folder): int(n) for split, folder, n in meta["counts"]}
-    return parts, unlabeled, meta["observed"], counts
+    return parts, texts, meta["observed"], counts
 
 
 def tfds_available() -> bool:
