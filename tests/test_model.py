@@ -15,6 +15,7 @@ from bilstm_attention.model import (
     build_classifier,
     parse_attention,
 )
+from bilstm_attention.model.blocks import LearnedQuery
 
 SMALL = dict(vocab_size=50, embedding_dim=8, lstm_units=[6, 5], attention_units=7, dense_units=[4])
 
@@ -45,6 +46,49 @@ def test_padding_gets_zero_attention_and_does_not_change_the_prediction(attentio
     wider = np.zeros((3, 17), dtype=np.int32)
     wider[:, :9] = batch
     assert np.allclose(model.predict_on_batch(wider), probabilities, atol=1e-5)
+
+
+@pytest.mark.parametrize("attention", ["bahdanau", "luong:general"])
+def test_several_attention_heads_pool_with_their_own_queries(attention: str, tmp_path) -> None:
+    config = ClassifierConfig(**SMALL, attention=attention, query="learned", attention_heads=3)
+    model = build_classifier(config)
+    query = model.get_layer("learned_query")
+    assert query.heads == 3 and tuple(query.vector.shape) == (3, 2 * SMALL["lstm_units"][-1])
+    # the heads' contexts reach the head side by side
+    assert model.get_layer("attention_heads").output.shape[-1] == 3 * 2 * SMALL["lstm_units"][-1]
+    lengths = [9, 4, 1]
+    batch = _batch(np.random.default_rng(6), lengths, 9)
+    probabilities, weights = attention_model(model).predict_on_batch(batch)
+    assert probabilities.shape == (3, 1)
+    # explain's weights: the heads' mean, one row per review, 0 on padding, summing to 1
+    assert weights.shape == (3, 9)
+    heads = keras.Model(model.inputs, model.get_layer("attention").output[1]).predict_on_batch(batch)
+    assert heads.shape == (3, 3, 9)
+    assert not np.allclose(heads[0, 0], heads[0, 1])  # each head its own query, its own weights
+    assert np.allclose(weights, heads.mean(axis=1), atol=1e-6)
+    for row, length in enumerate(lengths):
+        assert np.all(weights[row, length:] == 0.0)
+        assert weights[row, :length].sum() == pytest.approx(1.0, abs=1e-5)
+    path = tmp_path / "heads.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert loaded.get_layer("learned_query").heads == 3
+    assert np.allclose(loaded.predict_on_batch(batch), probabilities, atol=1e-6)
+    assert np.allclose(attention_model(loaded).predict_on_batch(batch)[1], weights, atol=1e-6)
+
+
+def test_attention_heads_need_the_learned_query_and_a_positive_count() -> None:
+    with pytest.raises(ConfigError, match="attention_heads 2 needs query 'learned' .*'final_state' query is a single"):
+        ClassifierConfig(**SMALL, attention_heads=2)
+    with pytest.raises(ConfigError, match="attention_heads must be at least 1, got 0"):
+        ClassifierConfig(**SMALL, query="learned", attention_heads=0)
+    with pytest.raises(ConfigError, match=r"LearnedQuery: `heads` must be a positive int or None, got 0"):
+        LearnedQuery(8, heads=0)
+    # one head is the single query, without a step axis (and with the same weight shape as before)
+    single = build_classifier(ClassifierConfig(**SMALL, query="learned", attention_heads=1))
+    assert single.get_layer("learned_query").heads is None
+    assert tuple(single.get_layer("learned_query").vector.shape) == (1, 2 * SMALL["lstm_units"][-1])
+    assert "attention_heads" not in [layer.name for layer in single.layers]
 
 
 def test_location_attention_needs_and_uses_a_fixed_length() -> None:

@@ -76,6 +76,7 @@ def test_old_flat_train_config_reads_into_the_nested_one(name: str) -> None:
         "ema_momentum": None,
         "weight_decay": None,
         "token_dropout": 0.0,
+        "attention_heads": 1,
     }
     assert config.to_flat_dict() == {**flat, **added_since, "classifier": classifier}
     assert TrainConfig.from_dict(config.to_dict()) == config

@@ -242,8 +242,13 @@ def test_new_flags_reach_their_fields() -> None:
             "--no-word2vec-use-unlabeled",
             "--clipnorm",
             "1.0",
+            "--query",
+            "learned",
+            "--attention-heads",
+            "4",
         )
     )
+    assert config.classifier.query == "learned" and config.classifier.attention_heads == 4
     assert config.ngrams.nblr_c == [0.5, 2.0] and config.ngrams.nblr_alpha == 0.5
     assert config.ngrams.token_vocab_size == 5000 and config.text.tokenizer_options == {"lowercase": False}
     assert config.runtime.cache_dir == "/tmp/c" and config.classifier.clipnorm == 1.0

@@ -11,44 +11,63 @@ import keras
 import numpy as np
 from keras import ops
 
+from bilstm_attention.errors import ConfigError
+
 
 @keras.saving.register_keras_serializable(package="bilstm_attention")
 class LearnedQuery(keras.layers.Layer):
-    """Returns one trained vector per example: ``(batch, T, d) -> (batch, units)``.
+    """Returns trained query vectors, the same for every example:
+    ``(batch, T, d) -> (batch, units)``, or ``(batch, heads, units)`` with ``heads``.
 
     Used as the attention query when the pooling should not depend on the final LSTM
     state ("what is the sentiment-bearing part of this review?", as in Yang et al. 2016's
-    context vector).
+    context vector). With ``heads`` it holds one vector per head: an attention layer given
+    the 3-D query pools the sequence once per head, as in the multi-hop self-attentive
+    sentence embedding of Lin et al. (2017).
 
     Args:
-        units: size of the query vector.
-        initializer: initializer of the vector.
+        units: size of each query vector.
+        heads: number of query vectors, each with its own step axis entry; ``None`` (the
+            default) gives one vector and no step axis.
+        initializer: initializer of the vectors.
     """
 
-    def __init__(self, units: int, initializer: str = "glorot_uniform", **kwargs: Any) -> None:
+    def __init__(
+        self, units: int, heads: int | None = None, initializer: str = "glorot_uniform", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
+        if heads is not None and (isinstance(heads, bool) or not isinstance(heads, int) or heads < 1):
+            raise ConfigError(f"LearnedQuery: `heads` must be a positive int or None, got {heads!r}")
         self.units = int(units)
+        self.heads = heads
         self.initializer = keras.initializers.get(initializer)
         self.supports_masking = True
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         self.vector = self.add_weight(
-            name="vector", shape=(1, self.units), initializer=self.initializer, trainable=True
+            name="vector", shape=(self.heads or 1, self.units), initializer=self.initializer, trainable=True
         )
 
     def call(self, inputs: Any) -> Any:
         batch = ops.shape(inputs)[0]
-        return ops.broadcast_to(ops.cast(self.vector, inputs.dtype), (batch, self.units))
+        vectors = ops.cast(self.vector, inputs.dtype)
+        if self.heads is None:
+            return ops.broadcast_to(vectors, (batch, self.units))
+        return ops.broadcast_to(ops.expand_dims(vectors, 0), (batch, self.heads, self.units))
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> None:
         return None
 
-    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, int]:
-        return (input_shape[0], self.units)
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        if self.heads is None:
+            return (input_shape[0], self.units)
+        return (input_shape[0], self.heads, self.units)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({"units": self.units, "initializer": keras.initializers.serialize(self.initializer)})
+        config.update(
+            {"units": self.units, "heads": self.heads, "initializer": keras.initializers.serialize(self.initializer)}
+        )
         return config
 
 

@@ -58,6 +58,7 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
           -> [SpatialDropout1D]
           -> Bidirectional(LSTM(units_i, dropout, return_sequences=True))  for each layer
           -> attention(values=BiLSTM outputs, query=final fwd/bwd states | learned vector)
+             (with ``attention_heads`` H > 1: H learned queries, the H contexts concatenated)
           -> Dense(units, relu) + Dropout  for each head layer
           -> Dense(1, sigmoid) (two classes) or Dense(num_classes, softmax)
 
@@ -115,12 +116,15 @@ def build_classifier(config: ClassifierConfig, *, compile: bool = True) -> keras
         else:
             x = bilstm(x)
 
+    heads = config.attention_heads
     if config.query == "final_state":
         query = keras.layers.Concatenate(name="final_state")([forward_h, backward_h])
     else:
-        query = LearnedQuery(2 * config.lstm_units[-1], name="learned_query")(x)
+        query = LearnedQuery(2 * config.lstm_units[-1], heads=heads if heads > 1 else None, name="learned_query")(x)
 
     context, _weights = _attention_layer(config)(x, query)
+    if heads > 1:  # (batch, heads, d) -> (batch, heads * d)
+        context = keras.layers.Flatten(name="attention_heads")(context)
     h = context
     for index, units in enumerate(config.dense_units):
         h = keras.layers.Dense(units, activation="relu", name=f"head_dense_{index + 1}")(h)
@@ -195,7 +199,8 @@ def attention_model(model: keras.Model) -> keras.Model:
     """A model sharing ``model``'s weights that returns ``(probabilities, attention_weights)``.
 
     ``attention_weights`` has shape ``(batch, T)``: the weight of each token position
-    (exactly 0 on padding).
+    (exactly 0 on padding). A model with several attention heads gives the mean of the
+    heads' weights, which also sums to 1 over the tokens.
     """
     try:
         layer = model.get_layer(ATTENTION_LAYER_NAME)
@@ -204,4 +209,6 @@ def attention_model(model: keras.Model) -> keras.Model:
             f"model {model.name!r} has no layer named {ATTENTION_LAYER_NAME!r}; it was not built by build_classifier"
         ) from exc
     weights = layer.output[1]
+    if len(weights.shape) == 3:  # one row per head
+        weights = ops.mean(weights, axis=1)
     return keras.Model(model.inputs, [model.output, weights], name=f"{model.name}_with_attention")

@@ -67,6 +67,9 @@ class ClassifierConfig(DictConfig):
         attention_dropout: dropout on the attention weights while training.
         query: ``"final_state"`` (concatenated final forward/backward hidden states of the
             last BiLSTM, as in the seed) or ``"learned"`` (one trained query vector).
+        attention_heads: number of attention poolings, each with its own trained query
+            (needs ``query="learned"``); their contexts are concatenated for the head (Lin et
+            al. 2017's multi-hop attention), and ``explain`` shows the mean of their weights.
         max_length: fixed sequence length; required only by ``luong:location``.
         dense_units: sizes of the hidden dense layers of the head.
         dense_dropout: dropout after each hidden dense layer.
@@ -99,6 +102,7 @@ class ClassifierConfig(DictConfig):
     attention_units: int = 64
     attention_dropout: float = 0.0
     query: str = "final_state"
+    attention_heads: int = 1
     max_length: int | None = None
     dense_units: list[int] = field(default_factory=lambda: [20])
     dense_dropout: float = 0.5
@@ -145,6 +149,13 @@ class ClassifierConfig(DictConfig):
         _kind, variant = parse_attention(self.attention)
         if self.query not in QUERY_CHOICES:
             raise ConfigError(f"unknown query {self.query!r}; choose one of: {', '.join(QUERY_CHOICES)}")
+        if self.attention_heads < 1:
+            raise ConfigError(f"attention_heads must be at least 1, got {self.attention_heads}")
+        if self.attention_heads > 1 and self.query != "learned":
+            raise ConfigError(
+                f"attention_heads {self.attention_heads} needs query 'learned' (one trained query per head); "
+                f"the {self.query!r} query is a single vector"
+            )
         if variant == "location" and not self.max_length:
             raise ConfigError("attention 'luong:location' needs a fixed max_length (sequences padded to it)")
         if self.learning_rate <= 0:
